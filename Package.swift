@@ -1,0 +1,55 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Hot numeric code is built without exclusivity checks; everything else keeps Swift's defaults.
+let numericSettings: [SwiftSetting] = [
+    .unsafeFlags(["-enforce-exclusivity=unchecked"]),
+]
+
+let package = Package(
+    name: "claire-pipeline",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "claire-pipeline", targets: ["ClairePipelineCLI"]),
+        .library(name: "ClairePipeline", targets: ["Tokenization", "ModelFiles", "Engine", "Transcripts"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // C system libraries, each wrapped once (see the module maps).
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
+
+        // One module per concern.
+        .target(name: "Kernels", dependencies: ["COpenBLAS"], swiftSettings: numericSettings),
+        .target(name: "Tokenization", swiftSettings: numericSettings),
+        .target(name: "ModelFiles", dependencies: ["Kernels", "Tokenization"], swiftSettings: numericSettings),
+        .target(name: "Engine", dependencies: ["Kernels", "ModelFiles", "Tokenization"], swiftSettings: numericSettings),
+        .target(name: "Transcripts", dependencies: ["CLibXML2", "Tokenization"]),
+        .executableTarget(
+            name: "ClairePipelineCLI",
+            dependencies: [
+                "Tokenization", "ModelFiles", "Engine", "Transcripts",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/CLI"
+        ),
+
+        // Locates ../shared and the fixtures for every test target.
+        .target(name: "TestSupport", path: "Sources/TestSupport"),
+
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
+        .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "ModelFiles", "TestSupport"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "ModelFiles", "Tokenization", "TestSupport"]),
+        .testTarget(name: "TranscriptsTests", dependencies: ["Transcripts", "Tokenization", "TestSupport"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

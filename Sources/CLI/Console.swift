@@ -1,0 +1,55 @@
+import Foundation
+
+/// Human output, progress and logs go to stderr; machine output (ids, JSON) goes to stdout.
+enum Console {
+    static func error(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    /// Writes to stdout through a buffer so that large outputs (ids, JSON lines) are not one syscall per line.
+    static func out(_ text: String) {
+        stdout.write(text)
+    }
+
+    static func flush() {
+        stdout.flush()
+    }
+
+    /// The message of an error as one line: our errors describe themselves; others fall back to Foundation's.
+    static func describe(_ error: Error) -> String {
+        if let described = error as? CustomStringConvertible {
+            return described.description.replacingOccurrences(of: "\n", with: " ")
+        }
+        return error.localizedDescription
+    }
+
+    private static let stdout = BufferedOutput(fileDescriptor: 1)
+}
+
+/// A small write buffer over a file descriptor, flushed when full and at `flush()`.
+final class BufferedOutput {
+    private let fileDescriptor: Int32
+    private var buffer: [UInt8] = []
+    private let capacity = 1 << 16
+
+    init(fileDescriptor: Int32) {
+        self.fileDescriptor = fileDescriptor
+        buffer.reserveCapacity(capacity)
+        atexit { Console.flush() }
+    }
+
+    func write(_ text: String) {
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count >= capacity { flush() }
+    }
+
+    func flush() {
+        var offset = 0
+        while offset < buffer.count {
+            let written = buffer[offset...].withUnsafeBytes { Foundation.write(fileDescriptor, $0.baseAddress, $0.count) }
+            if written <= 0 { break }
+            offset += written
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}

@@ -1,0 +1,2 @@
+// The only place the package includes OpenBLAS's header; Swift code reaches it through `Kernels.BLAS`.
+#include <cblas.h>

@@ -1,0 +1,2 @@
+// The only place the package includes libyaml's header; Swift code reaches it through `Pipelines`' YAML layer.
+#include <yaml.h>

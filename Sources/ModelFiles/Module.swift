@@ -1,0 +1,1 @@
+// ModelFiles: see DESIGN.md

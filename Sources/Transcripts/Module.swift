@@ -1,0 +1,1 @@
+// Transcripts: see DESIGN.md
