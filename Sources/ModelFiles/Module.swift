@@ -1,1 +1,0 @@
-// ModelFiles: see DESIGN.md

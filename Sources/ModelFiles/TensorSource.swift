@@ -1,0 +1,111 @@
+import Foundation
+
+/// Every tensor element/block type a model file can hold, with GGML's numeric ids (GGUF stores these).
+///
+/// Safetensors files only ever give `.f32`, `.f16` and `.bf16`. Readers report the types they see even when
+/// the engine cannot compute with them yet, so the error can name the type ("unsupported tensor type Q2_K").
+public enum TensorType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
+    case f32 = 0, f16 = 1, q4_0 = 2, q4_1 = 3, q5_0 = 6, q5_1 = 7, q8_0 = 8, q8_1 = 9
+    case q2_K = 10, q3_K = 11, q4_K = 12, q5_K = 13, q6_K = 14, q8_K = 15
+    case iq2_xxs = 16, iq2_xs = 17, iq3_xxs = 18, iq1_s = 19, iq4_nl = 20, iq3_s = 21, iq2_s = 22, iq4_xs = 23
+    case i8 = 24, i16 = 25, i32 = 26, i64 = 27, f64 = 28, iq1_m = 29, bf16 = 30
+    case tq1_0 = 34, tq2_0 = 35, mxfp4 = 39
+
+    /// Elements per block (1 for plain types).
+    public var blockSize: Int {
+        switch self {
+        case .f32, .f16, .bf16, .i8, .i16, .i32, .i64, .f64: return 1
+        case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q8_1, .iq4_nl, .mxfp4: return 32
+        default: return 256
+        }
+    }
+
+    /// Bytes per block.
+    public var bytesPerBlock: Int {
+        switch self {
+        case .f32, .i32: return 4
+        case .f16, .bf16, .i16: return 2
+        case .i8: return 1
+        case .i64, .f64: return 8
+        case .q4_0: return 18
+        case .q4_1: return 20
+        case .q5_0: return 22
+        case .q5_1: return 24
+        case .q8_0: return 34
+        case .q8_1: return 36
+        case .q2_K: return 84
+        case .q3_K: return 110
+        case .q4_K: return 144
+        case .q5_K: return 176
+        case .q6_K: return 210
+        case .q8_K: return 292
+        case .iq2_xxs: return 66
+        case .iq2_xs: return 74
+        case .iq3_xxs: return 98
+        case .iq1_s: return 50
+        case .iq4_nl: return 18
+        case .iq3_s: return 110
+        case .iq2_s: return 82
+        case .iq4_xs: return 136
+        case .iq1_m: return 56
+        case .tq1_0: return 54
+        case .tq2_0: return 66
+        case .mxfp4: return 17
+        }
+    }
+
+    /// GGML's spelling ("Q4_K", "F16", "BF16").
+    public var description: String {
+        switch self {
+        case .f32: return "F32"
+        case .f16: return "F16"
+        case .bf16: return "BF16"
+        case .f64: return "F64"
+        case .i8: return "I8"
+        case .i16: return "I16"
+        case .i32: return "I32"
+        case .i64: return "I64"
+        case .mxfp4: return "MXFP4"
+        default: return "\(self)".uppercased()
+        }
+    }
+}
+
+/// A tensor's name, type and shape. `shape` is outermost-first (PyTorch order: a linear weight is
+/// `[out, in]`), whatever the file says; GGUF's innermost-first `ne` is reversed by its reader.
+public struct TensorInfo: Sendable, Equatable {
+    public var name: String
+    public var type: TensorType
+    public var shape: [Int]
+
+    public init(name: String, type: TensorType, shape: [Int]) {
+        self.name = name
+        self.type = type
+        self.shape = shape
+    }
+
+    public var elementCount: Int { shape.reduce(1, *) }
+    /// Elements per row (the innermost dimension); quant blocks never cross a row.
+    public var rowLength: Int { shape.last ?? 1 }
+    public var rowCount: Int { shape.count <= 1 ? 1 : shape.dropLast().reduce(1, *) }
+}
+
+/// A tensor whose bytes stay where the file put them (memory-mapped). `bytes` is valid as long as the
+/// `TensorSource` that returned it is alive.
+public struct TensorView: @unchecked Sendable {
+    public var info: TensorInfo
+    public var bytes: UnsafeRawBufferPointer
+
+    public init(info: TensorInfo, bytes: UnsafeRawBufferPointer) {
+        self.info = info
+        self.bytes = bytes
+    }
+}
+
+/// Anything that holds named tensors: a safetensors checkpoint (one file or shards) or a GGUF file.
+public protocol TensorSource: AnyObject, Sendable {
+    /// Every tensor's info, in file order.
+    var tensorInfos: [TensorInfo] { get }
+    /// The tensor called `name`, or nil when the file has none by that name.
+    func tensor(named name: String) -> TensorView?
+}
