@@ -7,6 +7,8 @@ struct ClairePipeline: AsyncParsableCommand {
         commandName: "claire-pipeline",
         abstract: "Turn French transcripts into Claire-style dialogue and run them through an in-process Falcon engine.",
         subcommands: [
+            TokenizeCommand.self,
+            BenchTokenizerCommand.self,
         ]
     )
 
