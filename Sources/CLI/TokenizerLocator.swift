@@ -1,21 +1,21 @@
 import Foundation
+import ModelFiles
 import Tokenization
 
-/// Finds the tokenizer of a path given on the command line.
+/// Finds the tokenizer of a path given on the command line: a tokenizer.json, a `.gguf` file (its metadata
+/// holds the vocabulary), or a model directory holding either.
 enum TokenizerLocator {
     static func load(path: String) throws -> FalconTokenizer {
-        let url = URL(fileURLWithPath: path)
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) else {
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw CLIError("\(path): no such file or directory")
         }
         if isDirectory.boolValue {
-            let json = url.appendingPathComponent("tokenizer.json")
-            guard FileManager.default.fileExists(atPath: json.path) else {
-                throw CLIError("\(path): no tokenizer.json in this directory")
-            }
-            return try FalconTokenizer(contentsOf: json)
+            let json = (path as NSString).appendingPathComponent("tokenizer.json")
+            if FileManager.default.fileExists(atPath: json) { return try FalconTokenizer(contentsOf: URL(fileURLWithPath: json)) }
+            return try OpenedModel.open(path: path).requireTokenizer()
         }
-        return try FalconTokenizer(contentsOf: url)
+        if path.hasSuffix(".gguf") { return try FalconTokenizer(gguf: GGUFFile(path: path)) }
+        return try FalconTokenizer(contentsOf: URL(fileURLWithPath: path))
     }
 }

@@ -42,6 +42,15 @@ struct TokenizeCommandTests {
         #expect(jsonCount.stdoutText == "{\"count\":1}\n")
     }
 
+    @Test func ggufVocabularyGivesTheSameIds() throws {
+        let gguf = SharedFiles.repository("Tests/TokenizationTests/Fixtures/ggml-vocab-falcon.gguf").path
+        let text = "[Intervenant 2:] Ah oui ? Et c’était en 1998, à 12 h 30. <|endoftext|>"
+        let fromJSON = try run(["--tokenizer", Self.tokenizerPath], stdin: text)
+        let fromGGUF = try run(["--tokenizer", gguf], stdin: text)
+        #expect(fromGGUF.status == 0, "\(fromGGUF.stderr)")
+        #expect(fromGGUF.stdoutText == fromJSON.stdoutText)
+    }
+
     @Test func invalidUTF8NamesTheByteOffset() throws {
         let result = try run(["--tokenizer", Self.tokenizerPath], stdin: Data([0x61, 0x62, 0xC3, 0x28, 0x63]))
         #expect(result.status != 0)
