@@ -1,0 +1,66 @@
+import Foundation
+import Kernels
+import ModelFiles
+import Tokenization
+
+/// A loaded Falcon model: configuration and memory-mapped weights, shared by any number of sessions.
+public final class FalconModel: @unchecked Sendable {
+    public let config: FalconConfig
+    public let opened: OpenedModel
+    let weights: FalconWeights
+    let pool: ThreadPool
+    /// RoPE's cos and sin per position and frequency, `[context][headDim/2]`, as transformers computes them.
+    let ropeCos: [Float]
+    let ropeSin: [Float]
+    /// ALiBi slope per head (Falcon-RW).
+    let alibiSlopes: [Float]
+
+    public init(_ opened: OpenedModel, threads: Int = 0) throws {
+        self.opened = opened
+        config = opened.config
+        weights = try FalconWeights(tensors: opened.tensors, config: config, format: opened.format, modelName: opened.path)
+        pool = ThreadPool(threads: threads)
+        let half = config.headDimension / 2
+        var cos = [Float](repeating: 0, count: config.contextLength * half)
+        var sin = [Float](repeating: 0, count: config.contextLength * half)
+        let configuration = opened.config
+        if !configuration.alibi {
+            let inverseFrequencies = (0..<half).map { i in 1 / powf(configuration.ropeTheta, Float(2 * i) / Float(configuration.headDimension)) }
+            for position in 0..<configuration.contextLength {
+                for i in 0..<half {
+                    let angle = Float(position) * inverseFrequencies[i]
+                    cos[position * half + i] = Foundation.cos(angle)
+                    sin[position * half + i] = Foundation.sin(angle)
+                }
+            }
+        }
+        ropeCos = cos
+        ropeSin = sin
+        alibiSlopes = config.alibi ? Self.alibiSlopes(heads: config.headCount) : []
+    }
+
+    /// Opens and loads a model path (HF directory, `.gguf`, or a directory with one `.gguf`).
+    public convenience init(path: String, threads: Int = 0) throws {
+        try self.init(OpenedModel.open(path: path), threads: threads)
+    }
+
+    public var threadCount: Int { pool.threadCount }
+
+    /// ALiBi's geometric slopes, with the interleaved extra slopes when the head count is not a power of two.
+    static func alibiSlopes(heads: Int) -> [Float] {
+        let closest = 1 << Int(log2(Double(heads)).rounded(.down))
+        let base = pow(2, -8 / Double(closest))
+        var slopes = (1...closest).map { pow(base, Double($0)) }
+        if closest != heads {
+            let extraBase = pow(2, -4 / Double(closest))
+            let extra = min(closest, heads - closest)
+            slopes += stride(from: 1, through: 2 * extra - 1, by: 2).map { pow(extraBase, Double($0)) }
+        }
+        return slopes.map { Float($0) }
+    }
+
+    /// A fresh KV cache and scratch space for one sequence.
+    public func makeSession(maximumBatch: Int = 256) -> InferenceSession {
+        InferenceSession(model: self, maximumBatch: maximumBatch)
+    }
+}

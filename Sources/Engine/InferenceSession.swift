@@ -1,0 +1,291 @@
+import Foundation
+import Kernels
+import ModelFiles
+import Tokenization
+
+/// One sequence being processed: its KV cache, its position and the scratch buffers of the forward pass.
+///
+/// Everything is allocated when the session is made (the cache for the model's whole context, activations
+/// for `maximumBatch` tokens), so decoding allocates nothing. Longer prompts run in batches of that size.
+public final class InferenceSession {
+    public let model: FalconModel
+    public let maximumBatch: Int
+    /// How many tokens are in the cache (the position of the next token).
+    public private(set) var position = 0
+
+    private let config: FalconConfig
+    private let linear: LinearKernels
+    private let hidden: Int, heads: Int, kvHeads: Int, headDim: Int, qkvDim: Int, ffn: Int, context: Int, vocab: Int
+    // Activations, [maximumBatch × width] each.
+    private let x: Buffer, normed: Buffer, mlpNormed: Buffer, qkv: Buffer, attention: Buffer, projected: Buffer
+    private let up: Buffer, down: Buffer
+    /// Per worker: attention scores for one head, [maximumBatch × context].
+    private let scores: [Buffer]
+    /// Per layer: K and V, [kvHeads][context][headDim].
+    private let keys: [Buffer], values: [Buffer]
+    /// Logits of the last token run.
+    public private(set) var logits: [Float]
+
+    init(model: FalconModel, maximumBatch: Int) {
+        self.model = model
+        config = model.config
+        hidden = config.hiddenSize
+        heads = config.headCount
+        kvHeads = config.kvHeadCount
+        headDim = config.headDimension
+        qkvDim = (heads + 2 * kvHeads) * headDim
+        ffn = config.feedForwardSize
+        context = config.contextLength
+        vocab = config.vocabularySize
+        self.maximumBatch = max(1, min(maximumBatch, context))
+        let b = self.maximumBatch
+        linear = LinearKernels(pool: model.pool, maximumColumns: max(hidden, ffn))
+        x = Buffer(b * hidden)
+        normed = Buffer(b * hidden)
+        mlpNormed = Buffer(b * hidden)
+        qkv = Buffer(b * qkvDim)
+        attention = Buffer(b * hidden)
+        projected = Buffer(b * hidden)
+        up = Buffer(b * ffn)
+        down = Buffer(b * hidden)
+        let configuration = model.config
+        let cacheSize = configuration.kvHeadCount * configuration.contextLength * configuration.headDimension
+        scores = (0..<model.pool.threadCount).map { _ in Buffer(b * configuration.contextLength) }
+        keys = (0..<configuration.layerCount).map { _ in Buffer(cacheSize) }
+        values = (0..<configuration.layerCount).map { _ in Buffer(cacheSize) }
+        logits = [Float](repeating: 0, count: configuration.vocabularySize)
+    }
+
+    /// Forgets the sequence; the cache is reused.
+    public func reset() {
+        position = 0
+    }
+
+    /// Appends `tokens` to the sequence and returns the logits of the last one (also kept in `logits`).
+    @discardableResult
+    public func append(_ tokens: [TokenID]) throws -> [Float] {
+        try append(tokens) { _, _ in }
+        return logits
+    }
+
+    /// Appends `tokens`; calls `rowLogits(index, logits)` for every token's logits (for scoring), in order.
+    /// The logits pointer is valid only during the call.
+    public func append(_ tokens: [TokenID], everyRow rowLogits: (Int, UnsafePointer<Float>) throws -> Void) throws {
+        try appendTokens(tokens, allRows: true, rowLogits)
+    }
+
+    private func appendTokens(_ tokens: [TokenID], allRows: Bool, _ rowLogits: (Int, UnsafePointer<Float>) throws -> Void) throws {
+        guard !tokens.isEmpty else { throw EngineError.emptyPrompt }
+        guard position + tokens.count <= context else {
+            throw EngineError.promptTooLong(tokens: position + tokens.count, context: context)
+        }
+        for id in tokens where id < 0 || Int(id) >= vocab { throw EngineError.tokenOutOfRange(id: Int(id), vocabularySize: vocab) }
+        var done = 0
+        let rowLogitsBuffer = Buffer(min(tokens.count, maximumBatch) * vocab)
+        while done < tokens.count {
+            let count = min(maximumBatch, tokens.count - done)
+            forward(Array(tokens[done..<(done + count)]))
+            if allRows {
+                // Every row's logits, computed in one matrix product per batch.
+                let finalRows = normed.pointer
+                for t in 0..<count { finalNorm(x.pointer + t * hidden, finalRows + t * hidden) }
+                linear.multiply(finalRows, tokens: count, model.weights.output, into: rowLogitsBuffer.pointer)
+                for t in 0..<count { try rowLogits(done + t, rowLogitsBuffer.pointer + t * vocab) }
+            }
+            done += count
+        }
+        // The last token's logits, kept for sampling.
+        let last = x.pointer + ((tokens.count - 1) % maximumBatch) * hidden
+        finalNorm(last, normed.pointer)
+        logits.withUnsafeMutableBufferPointer { out in
+            linear.multiply(normed.pointer, tokens: 1, model.weights.output, into: out.baseAddress!)
+        }
+    }
+
+    /// Appends tokens and keeps only the last logits (prompt prefill and decoding).
+    public func appendKeepingLast(_ tokens: [TokenID]) throws {
+        try appendTokens(tokens, allRows: false) { _, _ in }
+    }
+
+    private func finalNorm(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>) {
+        let norm = model.weights.finalNorm
+        norm.weight.withUnsafeBufferPointer { w in
+            if let bias = norm.bias {
+                bias.withUnsafeBufferPointer { b in
+                    VectorMath.layerNorm(input, output, count: hidden, weight: w.baseAddress!, bias: b.baseAddress!, epsilon: config.layerNormEpsilon)
+                }
+            } else {
+                VectorMath.layerNorm(input, output, count: hidden, weight: w.baseAddress!, bias: nil, epsilon: config.layerNormEpsilon)
+            }
+        }
+    }
+
+    private func layerNorm(_ norm: Norm, _ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>, rows: Int) {
+        norm.weight.withUnsafeBufferPointer { w in
+            let bias = norm.bias
+            for t in 0..<rows {
+                if let bias {
+                    bias.withUnsafeBufferPointer { b in
+                        VectorMath.layerNorm(input + t * hidden, output + t * hidden, count: hidden, weight: w.baseAddress!, bias: b.baseAddress!, epsilon: config.layerNormEpsilon)
+                    }
+                } else {
+                    VectorMath.layerNorm(input + t * hidden, output + t * hidden, count: hidden, weight: w.baseAddress!, bias: nil, epsilon: config.layerNormEpsilon)
+                }
+            }
+        }
+    }
+
+    /// Runs one batch (≤ maximumBatch tokens) through every layer, leaving the final hidden states in `x`.
+    private func forward(_ tokens: [TokenID]) {
+        let count = tokens.count
+        let weights = model.weights
+        for (t, token) in tokens.enumerated() { weights.embedding.dequantizeRow(Int(token), into: x.pointer + t * hidden) }
+
+        for (layerIndex, layer) in weights.layers.enumerated() {
+            layerNorm(layer.attentionNorm, x.pointer, normed.pointer, rows: count)
+            if let mlpNorm = layer.mlpNorm { layerNorm(mlpNorm, x.pointer, mlpNormed.pointer, rows: count) }
+
+            linear.apply(layer.qkv, normed.pointer, tokens: count, into: qkv.pointer)
+            storeKeysAndValues(layer: layerIndex, tokens: count)
+            attend(layer: layerIndex, tokens: count)
+            linear.apply(layer.dense, attention.pointer, tokens: count, into: projected.pointer)
+
+            if config.parallelAttention {
+                let mlpInput = layer.mlpNorm != nil ? mlpNormed.pointer : normed.pointer
+                mlp(layer, input: mlpInput, tokens: count)
+                addInPlace(x.pointer, projected.pointer, down.pointer, count * hidden)
+            } else {
+                addInPlace(x.pointer, projected.pointer, nil, count * hidden)
+                layerNorm(layer.postAttentionNorm!, x.pointer, normed.pointer, rows: count)
+                mlp(layer, input: normed.pointer, tokens: count)
+                addInPlace(x.pointer, down.pointer, nil, count * hidden)
+            }
+        }
+        position += count
+    }
+
+    private func mlp(_ layer: LayerWeights, input: UnsafePointer<Float>, tokens: Int) {
+        linear.apply(layer.up, input, tokens: tokens, into: up.pointer)
+        let values = up.pointer
+        model.pool.parallelFor(tokens * ffn) { _, range in
+            for i in range { values[i] = VectorMath.gelu(values[i]) }
+        }
+        linear.apply(layer.down, up.pointer, tokens: tokens, into: down.pointer)
+    }
+
+    private func addInPlace(_ target: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>?, _ count: Int) {
+        if let b {
+            for i in 0..<count { target[i] += a[i] + b[i] }
+        } else {
+            for i in 0..<count { target[i] += a[i] }
+        }
+    }
+
+    /// Offsets of query head `h`, and of K and V of group `g`, inside one token's fused QKV row.
+    @inline(__always)
+    private func queryOffset(_ h: Int) -> Int {
+        switch model.weights.qkvLayout {
+        case .split: return h * headDim
+        case .grouped:
+            let perGroup = heads / kvHeads
+            return ((h / perGroup) * (perGroup + 2) + h % perGroup) * headDim
+        }
+    }
+
+    @inline(__always)
+    private func keyOffset(_ g: Int) -> Int {
+        switch model.weights.qkvLayout {
+        case .split: return (heads + g) * headDim
+        case .grouped: return (g * (heads / kvHeads + 2) + heads / kvHeads) * headDim
+        }
+    }
+
+    @inline(__always)
+    private func valueOffset(_ g: Int) -> Int {
+        switch model.weights.qkvLayout {
+        case .split: return (heads + kvHeads + g) * headDim
+        case .grouped: return keyOffset(g) + headDim
+        }
+    }
+
+    /// Applies RoPE to the queries and keys of the batch and copies keys and values into the cache.
+    private func storeKeysAndValues(layer: Int, tokens: Int) {
+        let half = headDim / 2
+        for t in 0..<tokens {
+            let row = qkv.pointer + t * qkvDim
+            let p = position + t
+            if !config.alibi {
+                model.ropeCos.withUnsafeBufferPointer { cosTable in
+                    model.ropeSin.withUnsafeBufferPointer { sinTable in
+                        let cos = cosTable.baseAddress! + p * half, sin = sinTable.baseAddress! + p * half
+                        func rotate(_ v: UnsafeMutablePointer<Float>) {
+                            for i in 0..<half {
+                                let a = v[i], b = v[i + half]
+                                v[i] = a * cos[i] - b * sin[i]
+                                v[i + half] = b * cos[i] + a * sin[i]
+                            }
+                        }
+                        for h in 0..<heads { rotate(row + queryOffset(h)) }
+                        for g in 0..<kvHeads { rotate(row + keyOffset(g)) }
+                    }
+                }
+            }
+            for g in 0..<kvHeads {
+                let slot = (g * context + p) * headDim
+                (keys[layer].pointer + slot).update(from: row + keyOffset(g), count: headDim)
+                (values[layer].pointer + slot).update(from: row + valueOffset(g), count: headDim)
+            }
+        }
+    }
+
+    /// Causal attention of the batch's queries over every cached position, head by head on the pool.
+    private func attend(layer: Int, tokens: Int) {
+        let keyCount = position + tokens
+        let scale = 1 / Float(headDim).squareRoot()
+        let perGroup = heads / kvHeads
+        let start = position
+        model.pool.parallelFor(heads) { worker, headRange in
+            let s = scores[worker].pointer
+            for h in headRange {
+                let g = h / perGroup
+                let k = keys[layer].pointer + g * context * headDim
+                let v = values[layer].pointer + g * context * headDim
+                let alibi = config.alibi
+                // scores[t][j] = q_t · k_j, scaled here unless ALiBi must be added first (HF adds it before 1/√d).
+                BLAS.multiplyTransposed(m: tokens, n: keyCount, k: headDim, alpha: alibi ? 1 : scale,
+                                        a: qkv.pointer + queryOffset(h), lda: qkvDim, b: k, ldb: headDim,
+                                        c: s, ldc: keyCount)
+                for t in 0..<tokens {
+                    let row = s + t * keyCount
+                    let visible = start + t + 1
+                    if alibi {
+                        let slope = model.alibiSlopes[h]
+                        for j in 0..<visible {
+                            // transformers multiplies bf16 slopes by the positions in bf16: reproduce the rounding.
+                            let bias = HalfPrecision.float(fromBFloat16: HalfPrecision.bfloat16(from: slope * Float(j)))
+                            row[j] = (row[j] + bias) * scale
+                        }
+                    }
+                    VectorMath.softmax(row, visible)
+                    for j in visible..<keyCount { row[j] = 0 }
+                }
+                BLAS.multiply(m: tokens, n: headDim, k: keyCount, a: s, lda: keyCount, b: v, ldb: headDim,
+                              c: attention.pointer + h * headDim, ldc: hidden)
+            }
+        }
+    }
+}
+
+/// A fixed-size, zero-initialized float buffer owned by a session.
+final class Buffer {
+    let pointer: UnsafeMutablePointer<Float>
+    let count: Int
+
+    init(_ count: Int) {
+        self.count = max(count, 1)
+        pointer = .allocate(capacity: self.count)
+        pointer.initialize(repeating: 0, count: self.count)
+    }
+
+    deinit { pointer.deallocate() }
+}

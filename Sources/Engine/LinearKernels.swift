@@ -1,0 +1,78 @@
+import Kernels
+
+/// `Y[T×N] = X[T×K] · Wᵀ` for a weight matrix W `[N, K]` in any supported format, on the thread pool.
+///
+/// One token (decode) is a matrix-vector product: each worker takes a slice of W's rows and dots them with
+/// x. Several tokens (prefill) are matrix-matrix: each worker takes tiles of W's rows, widens a tile to f32 in
+/// its own scratch (f32 weights are used in place) and hands it to BLAS, so a weight is read once per tile
+/// for all tokens. Scratch is allocated once, here.
+final class LinearKernels {
+    let pool: ThreadPool
+    static let tileRows = 64
+    private let tiles: [UnsafeMutablePointer<Float>]
+    private let maximumColumns: Int
+
+    init(pool: ThreadPool, maximumColumns: Int) {
+        self.pool = pool
+        self.maximumColumns = maximumColumns
+        tiles = (0..<pool.threadCount).map { _ in
+            let tile = UnsafeMutablePointer<Float>.allocate(capacity: Self.tileRows * maximumColumns)
+            tile.initialize(repeating: 0, count: Self.tileRows * maximumColumns)
+            return tile
+        }
+        BLAS.useSingleThread()
+    }
+
+    deinit {
+        for tile in tiles { tile.deallocate() }
+    }
+
+    func apply(_ linear: Linear, _ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>) {
+        multiply(x, tokens: tokens, linear.weight, into: y)
+        if let bias = linear.bias {
+            let n = linear.weight.rows
+            bias.withUnsafeBufferPointer { b in
+                for t in 0..<tokens {
+                    let row = y + t * n
+                    for i in 0..<n { row[i] += b[i] }
+                }
+            }
+        }
+    }
+
+    /// `y[t][r] = Σ x[t][k] · W[r][k]` with `ldy` = W.rows.
+    func multiply(_ x: UnsafePointer<Float>, tokens: Int, _ weight: WeightMatrix, into y: UnsafeMutablePointer<Float>) {
+        precondition(weight.columns <= maximumColumns)
+        let n = weight.rows, k = weight.columns
+        if tokens == 1 {
+            pool.parallelFor(n) { worker, rows in
+                let scratch = tiles[worker]
+                for r in rows {
+                    if let row = weight.floatRow(r) {
+                        y[r] = VectorMath.dot(x, row, k)
+                    } else {
+                        weight.dequantizeRow(r, into: scratch)
+                        y[r] = VectorMath.dot(x, scratch, k)
+                    }
+                }
+            }
+            return
+        }
+        let tileCount = (n + Self.tileRows - 1) / Self.tileRows
+        pool.parallelFor(tileCount) { worker, tileRange in
+            let scratch = tiles[worker]
+            for tile in tileRange {
+                let first = tile * Self.tileRows
+                let count = min(Self.tileRows, n - first)
+                let rows: UnsafePointer<Float>
+                if let direct = weight.floatRow(first) {
+                    rows = direct
+                } else {
+                    for r in 0..<count { weight.dequantizeRow(first + r, into: scratch + r * k) }
+                    rows = UnsafePointer(scratch)
+                }
+                BLAS.multiplyTransposed(m: tokens, n: count, k: k, a: x, lda: k, b: rows, ldb: k, c: y + first, ldc: n)
+            }
+        }
+    }
+}
