@@ -130,4 +130,22 @@ public protocol TensorSource: AnyObject, Sendable {
     var tensorInfos: [TensorInfo] { get }
     /// The tensor called `name`, or nil when the file has none by that name.
     func tensor(named name: String) -> TensorView?
+    /// The tensor called `name`, or an error that names the file and says why (absent, or a dtype the
+    /// readers skip).
+    func requireTensor(named name: String) throws -> TensorView
+}
+
+extension TensorSource {
+    public func requireTensor(named name: String) throws -> TensorView {
+        guard let view = tensor(named: name) else { throw ModelFileError("model", "no tensor named \(name)") }
+        return view
+    }
+
+    /// Tensor counts by type, for summaries.
+    public var tensorCountsByType: [TensorType: Int] {
+        tensorInfos.reduce(into: [:]) { $0[$1.type, default: 0] += 1 }
+    }
+
+    /// Total number of weights.
+    public var parameterCount: Int { tensorInfos.reduce(0) { $0 + $1.elementCount } }
 }
