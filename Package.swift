@@ -24,7 +24,9 @@ let package = Package(
         .systemLibrary(name: "CYAML", pkgConfig: "yaml-0.1", providers: [.apt(["libyaml-dev"])]),
 
         // One module per concern.
-        .target(name: "Kernels", dependencies: ["COpenBLAS"], swiftSettings: numericSettings),
+        // Our own C: quantized block kernels with AVX2 bodies chosen at run time.
+        .target(name: "CKernels", path: "Sources/CKernels", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "Kernels", dependencies: ["COpenBLAS", "CKernels"], swiftSettings: numericSettings),
         .target(name: "Tokenization", swiftSettings: numericSettings),
         .target(name: "ModelFiles", dependencies: ["Kernels", "Tokenization"], swiftSettings: numericSettings),
         .target(name: "Engine", dependencies: ["Kernels", "ModelFiles", "Tokenization"], swiftSettings: numericSettings),

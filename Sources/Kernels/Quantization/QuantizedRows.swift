@@ -1,5 +1,5 @@
-/// The quant block formats the engine can read, keyed by GGML type id. Each format is one file beside this
-/// one (`Q4_0.swift`, `Q4_K.swift`, …) with its block layout and a plain scalar dequantizer.
+/// The quant block formats the engine can read, keyed by GGML type id, each with its (fast, C) row
+/// dequantizer. `QuantizedKernels` has the integer dot products; `ScalarDequantizer` is the reference.
 public struct QuantizedRowFormat: Sendable {
     public let typeID: UInt32
     public let name: String
@@ -10,7 +10,12 @@ public struct QuantizedRowFormat: Sendable {
 }
 
 public enum QuantizedRows {
-    public static let formats: [QuantizedRowFormat] = []
+    public static let formats: [QuantizedRowFormat] = QuantFormat.weightFormats.map { format in
+        QuantizedRowFormat(typeID: format.rawValue, name: format.description, blockSize: format.blockSize,
+                           bytesPerBlock: format.bytesPerBlock) { row, count, output in
+            QuantizedKernels.dequantize(format, row, count: count, into: output)
+        }
+    }
 
     public static func format(for typeID: UInt32) -> QuantizedRowFormat? {
         formats.first { $0.typeID == typeID }

@@ -1,0 +1,235 @@
+// AVX2/FMA/F16C bodies of the row dot products. Integer products are exact (maddubs pairs stay below the
+// i16 limit: |q| ≤ 32 or unsigned ≤ 63 against |a| ≤ 127); only the float accumulation order differs from
+// the generic bodies (one FMA per block into 8 lanes, summed at the end).
+#include "CKernels.h"
+#include "unpack.h"
+#include "internal.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define AVX2 __attribute__((target("avx2,fma,f16c")))
+
+AVX2 static inline float hsum8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+AVX2 static inline int hsum8i(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4E));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xB1));
+    return _mm_cvtsi128_si32(s);
+}
+AVX2 static inline float half(uint16_t h) { return _cvtsh_ss(h); }
+
+/// signed × signed bytes → 8 × i32 pair-of-pairs sums (sign moved onto the activations for maddubs).
+AVX2 static inline __m256i dot_i8(__m256i q, __m256i a) {
+    const __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(a, q));
+    return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
+}
+/// unsigned × signed bytes → 8 × i32.
+AVX2 static inline __m256i dot_u8(__m256i q, __m256i a) {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(q, a), _mm256_set1_epi16(1));
+}
+/// The 32 nibbles of 16 bytes: low nibbles (elements 0..15) then high nibbles (16..31).
+AVX2 static inline __m256i nibbles32(const uint8_t *qs) {
+    const __m128i t = _mm_loadu_si128((const __m128i *)qs);
+    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(t, 4), t), _mm256_set1_epi8(0x0F));
+}
+/// 0x10 in byte j where bit j of the 32-bit mask is set.
+AVX2 static inline __m256i bit4_from_bits(uint32_t bits) {
+    const __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32((int)bits),
+        _mm256_setr_epi8(0,0,0,0,0,0,0,0, 1,1,1,1,1,1,1,1, 2,2,2,2,2,2,2,2, 3,3,3,3,3,3,3,3));
+    const __m256i sel = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
+    return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(v, sel), sel), _mm256_set1_epi8(0x10));
+}
+
+AVX2 float ck_dot_q4_0_avx2(int64_t nb, const void *w, const void *act) {
+    const ck_q4_0 *b = w; const ck_q8_0 *a = act;
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < nb; i++) {
+        const __m256i q = _mm256_sub_epi8(nibbles32(b[i].qs), _mm256_set1_epi8(8));
+        const __m256i s = dot_i8(q, _mm256_loadu_si256((const __m256i *)a[i].qs));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(half(b[i].d) * half(a[i].d)), _mm256_cvtepi32_ps(s), acc);
+    }
+    return hsum8(acc);
+}
+AVX2 float ck_dot_q5_0_avx2(int64_t nb, const void *w, const void *act) {
+    const ck_q5_0 *b = w; const ck_q8_0 *a = act;
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < nb; i++) {
+        uint32_t h; memcpy(&h, b[i].qh, 4);
+        const __m256i q = _mm256_sub_epi8(_mm256_or_si256(nibbles32(b[i].qs), bit4_from_bits(h)), _mm256_set1_epi8(16));
+        const __m256i s = dot_i8(q, _mm256_loadu_si256((const __m256i *)a[i].qs));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(half(b[i].d) * half(a[i].d)), _mm256_cvtepi32_ps(s), acc);
+    }
+    return hsum8(acc);
+}
+AVX2 float ck_dot_q8_0_avx2(int64_t nb, const void *w, const void *act) {
+    const ck_q8_0 *b = w; const ck_q8_0 *a = act;
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < nb; i++) {
+        const __m256i s = dot_i8(_mm256_loadu_si256((const __m256i *)b[i].qs), _mm256_loadu_si256((const __m256i *)a[i].qs));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(half(b[i].d) * half(a[i].d)), _mm256_cvtepi32_ps(s), acc);
+    }
+    return hsum8(acc);
+}
+AVX2 float ck_dot_q4_1_avx2(int64_t nb, const void *w, const void *act) {
+    const ck_q4_1 *b = w; const ck_q8_1 *a = act;
+    __m256 acc = _mm256_setzero_ps();
+    float mins = 0;
+    for (int64_t i = 0; i < nb; i++) {
+        const __m256i s = dot_u8(nibbles32(b[i].qs), _mm256_loadu_si256((const __m256i *)a[i].qs));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(half(b[i].d) * half(a[i].d)), _mm256_cvtepi32_ps(s), acc);
+        mins += half(b[i].m) * half(a[i].s);
+    }
+    return hsum8(acc) + mins;
+}
+AVX2 float ck_dot_q5_1_avx2(int64_t nb, const void *w, const void *act) {
+    const ck_q5_1 *b = w; const ck_q8_1 *a = act;
+    __m256 acc = _mm256_setzero_ps();
+    float mins = 0;
+    for (int64_t i = 0; i < nb; i++) {
+        uint32_t h; memcpy(&h, b[i].qh, 4);
+        const __m256i q = _mm256_or_si256(nibbles32(b[i].qs), bit4_from_bits(h));
+        const __m256i s = dot_u8(q, _mm256_loadu_si256((const __m256i *)a[i].qs));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(half(b[i].d) * half(a[i].d)), _mm256_cvtepi32_ps(s), acc);
+        mins += half(b[i].m) * half(a[i].s);
+    }
+    return hsum8(acc) + mins;
+}
+
+/// Σ_g sc[g]·Σ_{i∈g} q[i]·a[i] over a 256-block unpacked to signed bytes, 16 scales of 16.
+AVX2 static inline int super_isum(const int8_t *q, const int8_t *a, const int16_t *sc) {
+    __m256i acc = _mm256_setzero_si256();
+    for (int k = 0; k < 8; k++) {
+        const __m256i qv = _mm256_loadu_si256((const __m256i *)(q + 32 * k));
+        const __m256i av = _mm256_loadu_si256((const __m256i *)(a + 32 * k));
+        const __m256i p = _mm256_maddubs_epi16(_mm256_sign_epi8(qv, qv), _mm256_sign_epi8(av, qv));
+        const __m256i s = _mm256_set_m128i(_mm_set1_epi16(sc[2 * k + 1]), _mm_set1_epi16(sc[2 * k]));
+        acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, s));
+    }
+    return hsum8i(acc);
+}
+AVX2 static inline int super_msum(const ck_super *u, const ck_q8_k *a) {
+    int m = 0;
+    for (int g = 0; g < 16; g++) m += (int)u->mn[g] * (int)a->bsums[g];
+    return m;
+}
+AVX2 float ck_dot_q2_k_avx2(int64_t nb, const void *w, const void *act) {
+    const ck_q2_k *b = w; const ck_q8_k *a = act;
+    float sum = 0; ck_super u;
+    for (int64_t i = 0; i < nb; i++) {
+        ck_unpack_q2_k(b + i, &u);
+        sum += (u.d * a[i].d) * (float)super_isum(u.q, a[i].qs, u.sc) - (u.dmin * a[i].d) * (float)super_msum(&u, a + i);
+    }
+    return sum;
+}
+AVX2 float ck_dot_q3_k_avx2(int64_t nb, const void *w, const void *act) {
+    const ck_q3_k *b = w; const ck_q8_k *a = act;
+    float sum = 0; ck_super u;
+    for (int64_t i = 0; i < nb; i++) {
+        ck_unpack_q3_k(b + i, &u);
+        sum += (u.d * a[i].d) * (float)super_isum(u.q, a[i].qs, u.sc);
+    }
+    return sum;
+}
+
+/// The Q4_K/Q5_K scales and mins (6 bits each) of one block.
+AVX2 static inline void k4_scales(const uint8_t *scales, int16_t sc[8], int *msum, const int16_t *bsums) {
+    int m = 0;
+    for (int j = 0; j < 8; j++) {
+        uint8_t s, mn;
+        ck_scale_min_k4(j, scales, &s, &mn);
+        sc[j] = s;
+        m += (int)mn * ((int)bsums[2 * j] + (int)bsums[2 * j + 1]);
+    }
+    *msum = m;
+}
+AVX2 float ck_dot_q4_k_avx2(int64_t nb, const void *w, const void *act) {
+    const ck_q4_k *b = w; const ck_q8_k *a = act;
+    __m256 acc = _mm256_setzero_ps();
+    float mins = 0;
+    const __m256i low = _mm256_set1_epi8(0x0F);
+    for (int64_t i = 0; i < nb; i++) {
+        int16_t sc[8]; int msum;
+        k4_scales(b[i].scales, sc, &msum, a[i].bsums);
+        __m256i isum = _mm256_setzero_si256();
+        for (int c = 0; c < 4; c++) {
+            const __m256i qs = _mm256_loadu_si256((const __m256i *)(b[i].qs + 32 * c));
+            const __m256i lo = _mm256_and_si256(qs, low), hi = _mm256_and_si256(_mm256_srli_epi16(qs, 4), low);
+            const __m256i plo = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)(a[i].qs + 64 * c)));
+            const __m256i phi = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(a[i].qs + 64 * c + 32)));
+            isum = _mm256_add_epi32(isum, _mm256_madd_epi16(plo, _mm256_set1_epi16(sc[2 * c])));
+            isum = _mm256_add_epi32(isum, _mm256_madd_epi16(phi, _mm256_set1_epi16(sc[2 * c + 1])));
+        }
+        const float da = a[i].d;
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(half(b[i].d) * da), _mm256_cvtepi32_ps(isum), acc);
+        mins += (half(b[i].dmin) * da) * (float)msum;
+    }
+    return hsum8(acc) - mins;
+}
+AVX2 float ck_dot_q5_k_avx2(int64_t nb, const void *w, const void *act) {
+    const ck_q5_k *b = w; const ck_q8_k *a = act;
+    __m256 acc = _mm256_setzero_ps();
+    float mins = 0;
+    const __m256i low = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
+    for (int64_t i = 0; i < nb; i++) {
+        int16_t sc[8]; int msum;
+        k4_scales(b[i].scales, sc, &msum, a[i].bsums);
+        const __m256i hbits = _mm256_loadu_si256((const __m256i *)b[i].qh);
+        __m256i isum = _mm256_setzero_si256();
+        for (int c = 0; c < 4; c++) {
+            const __m256i qs = _mm256_loadu_si256((const __m256i *)(b[i].qs + 32 * c));
+            const __m256i hlo = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * c), one), 4);
+            const __m256i hhi = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(hbits, 2 * c + 1), one), 4);
+            const __m256i lo = _mm256_or_si256(_mm256_and_si256(qs, low), hlo);
+            const __m256i hi = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qs, 4), low), hhi);
+            const __m256i plo = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)(a[i].qs + 64 * c)));
+            const __m256i phi = _mm256_maddubs_epi16(hi, _mm256_loadu_si256((const __m256i *)(a[i].qs + 64 * c + 32)));
+            isum = _mm256_add_epi32(isum, _mm256_madd_epi16(plo, _mm256_set1_epi16(sc[2 * c])));
+            isum = _mm256_add_epi32(isum, _mm256_madd_epi16(phi, _mm256_set1_epi16(sc[2 * c + 1])));
+        }
+        const float da = a[i].d;
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(half(b[i].d) * da), _mm256_cvtepi32_ps(isum), acc);
+        mins += (half(b[i].dmin) * da) * (float)msum;
+    }
+    return hsum8(acc) - mins;
+}
+AVX2 float ck_dot_q6_k_avx2(int64_t nb, const void *w, const void *act) {
+    const ck_q6_k *b = w; const ck_q8_k *a = act;
+    __m256 acc = _mm256_setzero_ps();
+    const __m256i low = _mm256_set1_epi8(0x0F), three = _mm256_set1_epi8(3);
+    for (int64_t i = 0; i < nb; i++) {
+        // The −32 offset comes out through the activation group sums: Σ sc·(q−32)·a = Σ sc·q·a − 32·Σ sc·bsum.
+        int offset = 0;
+        for (int g = 0; g < 16; g++) offset += (int)b[i].scales[g] * (int)a[i].bsums[g];
+        __m256i isum = _mm256_setzero_si256();
+        for (int n = 0; n < 2; n++) {
+            const __m256i ql0 = _mm256_loadu_si256((const __m256i *)(b[i].ql + 64 * n));
+            const __m256i ql1 = _mm256_loadu_si256((const __m256i *)(b[i].ql + 64 * n + 32));
+            const __m256i qh = _mm256_loadu_si256((const __m256i *)(b[i].qh + 32 * n));
+            __m256i q[4];
+            q[0] = _mm256_or_si256(_mm256_and_si256(ql0, low), _mm256_slli_epi16(_mm256_and_si256(qh, three), 4));
+            q[1] = _mm256_or_si256(_mm256_and_si256(ql1, low), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2), three), 4));
+            q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), low), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 4), three), 4));
+            q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), low), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), three), 4));
+            for (int k = 0; k < 4; k++) {
+                const int g = 8 * n + 2 * k;
+                const __m256i p = _mm256_maddubs_epi16(q[k], _mm256_loadu_si256((const __m256i *)(a[i].qs + 128 * n + 32 * k)));
+                const __m256i s = _mm256_set_m128i(_mm_set1_epi16(b[i].scales[g + 1]), _mm_set1_epi16(b[i].scales[g]));
+                isum = _mm256_add_epi32(isum, _mm256_madd_epi16(p, s));
+            }
+        }
+        isum = _mm256_sub_epi32(isum, _mm256_setr_epi32(32 * offset, 0, 0, 0, 0, 0, 0, 0));
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(half(b[i].d) * a[i].d), _mm256_cvtepi32_ps(isum), acc);
+    }
+    return hsum8(acc);
+}
+
+#else
+#define FALLBACK(T) float ck_dot_##T##_avx2(int64_t nb, const void *w, const void *a) { return ck_dot_##T##_generic(nb, w, a); }
+FALLBACK(q4_0) FALLBACK(q4_1) FALLBACK(q5_0) FALLBACK(q5_1) FALLBACK(q8_0)
+FALLBACK(q2_k) FALLBACK(q3_k) FALLBACK(q4_k) FALLBACK(q5_k) FALLBACK(q6_k)
+#endif

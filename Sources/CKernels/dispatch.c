@@ -1,0 +1,72 @@
+// Chooses generic or AVX2 bodies once, and runs them over rows (decode) or row tiles × tokens (prefill).
+#include "CKernels.h"
+#include "internal.h"
+#include <stdatomic.h>
+
+static atomic_int forced_generic = 0;
+
+static int cpu_has_avx2(void) {
+#if defined(__x86_64__)
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+    }
+    return cached;
+#else
+    return 0;
+#endif
+}
+
+int ck_uses_avx2(void) { return !atomic_load(&forced_generic) && cpu_has_avx2(); }
+void ck_force_generic(int generic) { atomic_store(&forced_generic, generic ? 1 : 0); }
+
+static int layout(uint32_t type, ck_row_dot *dot, int64_t *block, size_t *bytes, size_t *act_bytes) {
+    const int fast = ck_uses_avx2();
+    switch (type) {
+#define CASE(ID, T, B, N, A) case ID: *dot = fast ? ck_dot_##T##_avx2 : ck_dot_##T##_generic; *block = B; *bytes = N; *act_bytes = A; return 0;
+    CASE(CK_Q4_0, q4_0, 32, 18, 34)
+    CASE(CK_Q4_1, q4_1, 32, 20, 36)
+    CASE(CK_Q5_0, q5_0, 32, 22, 34)
+    CASE(CK_Q5_1, q5_1, 32, 24, 36)
+    CASE(CK_Q8_0, q8_0, 32, 34, 34)
+    CASE(CK_Q2_K, q2_k, 256, 84, 292)
+    CASE(CK_Q3_K, q3_k, 256, 110, 292)
+    CASE(CK_Q4_K, q4_k, 256, 144, 292)
+    CASE(CK_Q5_K, q5_k, 256, 176, 292)
+    CASE(CK_Q6_K, q6_k, 256, 210, 292)
+#undef CASE
+    default: return -1;
+    }
+}
+
+int ck_dot_rows(uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
+                int64_t count, const void *activations, float *out) {
+    ck_row_dot dot; int64_t block; size_t bytes, act_bytes;
+    if (layout(type, &dot, &block, &bytes, &act_bytes) != 0 || count % block != 0) return -1;
+    const int64_t nb = count / block;
+    const char *base = weights;
+    for (int64_t r = row_begin; r < row_end; r++) out[r] = dot(nb, base + (size_t)r * row_bytes, activations);
+    return 0;
+}
+
+int ck_dot_rows_batched(uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
+                        int64_t count, const void *activations, size_t activation_stride, int64_t tokens,
+                        float *out, int64_t ldo) {
+    ck_row_dot dot; int64_t block; size_t bytes, act_bytes;
+    if (layout(type, &dot, &block, &bytes, &act_bytes) != 0 || count % block != 0) return -1;
+    const int64_t nb = count / block;
+    const char *base = weights, *acts = activations;
+    // A tile of weight rows small enough to stay in L2 while every token passes over it.
+    int64_t tile = (int64_t)(96 * 1024 / (row_bytes ? row_bytes : 1));
+    if (tile < 1) tile = 1;
+    for (int64_t r0 = row_begin; r0 < row_end; r0 += tile) {
+        const int64_t r1 = r0 + tile < row_end ? r0 + tile : row_end;
+        for (int64_t t = 0; t < tokens; t++) {
+            const void *a = acts + (size_t)t * activation_stride;
+            float *o = out + t * ldo;
+            for (int64_t r = r0; r < r1; r++) o[r] = dot(nb, base + (size_t)r * row_bytes, a);
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,53 @@
+// Quantized block kernels: dequantization, activation quantization and integer block dot products.
+//
+// Our own C (no third-party code). Every entry point has a portable generic body; on x86-64 an AVX2/FMA/F16C
+// body is chosen once at run time from the CPU's features. Block layouts are GGML's (see docs/FALCON.md §3.4).
+// Type ids are GGML's numeric ids. All functions are allocation-free.
+#ifndef CKERNELS_H
+#define CKERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// GGML ids of the formats handled here.
+enum {
+    CK_Q4_0 = 2, CK_Q4_1 = 3, CK_Q5_0 = 6, CK_Q5_1 = 7, CK_Q8_0 = 8, CK_Q8_1 = 9,
+    CK_Q2_K = 10, CK_Q3_K = 11, CK_Q4_K = 12, CK_Q5_K = 13, CK_Q6_K = 14, CK_Q8_K = 15,
+};
+
+/// 1 when the AVX2/FMA/F16C bodies are in use, 0 for the generic ones.
+int ck_uses_avx2(void);
+/// Forces the generic bodies (1) or the best available (0); for tests and benchmarks.
+void ck_force_generic(int generic);
+
+/// Dequantizes `count` values (a whole number of blocks of `type`) to f32. Returns 0, or -1 for an unknown type.
+int ck_dequantize_row(uint32_t type, const void *row, float *out, int64_t count);
+
+/// The activation format the integer dot product of weight `type` uses: Q8_0, Q8_1 or Q8_K (0 if unknown).
+uint32_t ck_activation_type(uint32_t type);
+
+/// Quantizes `count` f32 activations into blocks of `activation_type` (Q8_0, Q8_1 or Q8_K), with the
+/// reference rounding (Q8_0/Q8_1: round half away from zero; Q8_K: GGML's nearest_int). Returns 0 or -1.
+int ck_quantize_activations(uint32_t activation_type, const float *x, void *out, int64_t count);
+
+/// out[r] = dot(weight row r, activations) for r in [row_begin, row_end); rows are `row_bytes` apart,
+/// `count` weights each; `activations` were made by ck_quantize_activations for this weight type.
+/// Returns 0 or -1.
+int ck_dot_rows(uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
+                int64_t count, const void *activations, float *out);
+
+/// Several activation rows against the same weight rows: out[t*ldo + r] for t in [0, tokens), r in
+/// [row_begin, row_end). Activation row t starts at activations + t*activation_stride bytes. Weight rows are
+/// walked in small tiles so that each tile is read from memory once for all tokens. Returns 0 or -1.
+int ck_dot_rows_batched(uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
+                        int64_t count, const void *activations, size_t activation_stride, int64_t tokens,
+                        float *out, int64_t ldo);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

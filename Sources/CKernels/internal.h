@@ -1,0 +1,14 @@
+// Internal: the per-type row dot products (generic and AVX2) the dispatcher chooses between.
+#ifndef CKERNELS_INTERNAL_H
+#define CKERNELS_INTERNAL_H
+#include <stdint.h>
+
+/// Σ over `nb` blocks of weight row `w` · activation blocks `a`.
+typedef float (*ck_row_dot)(int64_t nb, const void *w, const void *a);
+
+#define CK_DECLARE(T) float ck_dot_##T##_generic(int64_t, const void *, const void *); \
+                      float ck_dot_##T##_avx2(int64_t, const void *, const void *);
+CK_DECLARE(q4_0) CK_DECLARE(q4_1) CK_DECLARE(q5_0) CK_DECLARE(q5_1) CK_DECLARE(q8_0)
+CK_DECLARE(q2_k) CK_DECLARE(q3_k) CK_DECLARE(q4_k) CK_DECLARE(q5_k) CK_DECLARE(q6_k)
+#undef CK_DECLARE
+#endif

@@ -1,0 +1,67 @@
+import CKernels
+
+/// The fast quantized kernels the engine calls (C, AVX2 chosen at run time; see Sources/CKernels).
+///
+/// Decode (one token), per weight matrix W `[rows, columns]` stored as `format` blocks:
+/// ```
+/// let act = QuantizedKernels.activationBytes(for: format, columns: columns)   // caller-owned scratch
+/// QuantizedKernels.quantizeActivations(for: format, x, columns: columns, into: scratch)  // once per product
+/// // then, on each worker, for its slice of rows:
+/// QuantizedKernels.dotRows(format, weights: base, rowBytes: rowBytes, rows: slice, columns: columns,
+///                          activations: scratch, into: y)           // y[r] for r in slice
+/// ```
+/// Prefill (T tokens): quantize each token's row into scratch at a stride of `activationBytes`, then
+/// `dotRowsBatched(…, tokens: T, into: y, ldy: rows)` on each worker's row slice; each tile of weight rows is
+/// read from memory once for all T tokens.
+///
+/// Nothing here allocates; every buffer is the caller's. Activations are quantized like llama.cpp's CPU
+/// backend: Q8_0 for Q4_0/Q5_0/Q8_0, Q8_1 for Q4_1/Q5_1, Q8_K for the K types, so a product differs from the
+/// f32 one by the activation rounding (≈ 0.4 % of each value for 8 bits) plus float summation order.
+public enum QuantizedKernels {
+    /// True when the AVX2/FMA/F16C bodies are in use on this CPU.
+    public static var usesAVX2: Bool { ck_uses_avx2() != 0 }
+
+    /// Forces the portable C bodies (tests and benchmarks).
+    public static func forceGeneric(_ generic: Bool) { ck_force_generic(generic ? 1 : 0) }
+
+    /// Bytes of scratch one activation row of `columns` values needs for weights of `format`.
+    public static func activationBytes(for format: QuantFormat, columns: Int) -> Int {
+        guard let a = format.activationFormat else { return 0 }
+        return columns / a.blockSize * a.bytesPerBlock
+    }
+
+    /// Quantizes `columns` f32 activations for dot products with `format` weights.
+    @inline(__always)
+    public static func quantizeActivations(for format: QuantFormat, _ x: UnsafePointer<Float>, columns: Int,
+                                           into scratch: UnsafeMutableRawPointer) {
+        guard let a = format.activationFormat else { preconditionFailure("\(format) is not a weight format") }
+        precondition(columns % a.blockSize == 0)
+        ck_quantize_activations(a.rawValue, x, scratch, Int64(columns))
+    }
+
+    /// `y[r] = W[r] · x` for `r` in `rows`, weights at `weights + r·rowBytes`.
+    @inline(__always)
+    public static func dotRows(_ format: QuantFormat, weights: UnsafeRawPointer, rowBytes: Int, rows: Range<Int>,
+                               columns: Int, activations: UnsafeRawPointer, into y: UnsafeMutablePointer<Float>) {
+        let status = ck_dot_rows(format.rawValue, weights, rowBytes, Int64(rows.lowerBound), Int64(rows.upperBound),
+                                 Int64(columns), activations, y)
+        precondition(status == 0, "\(format) rows of \(columns) have no dot product")
+    }
+
+    /// `y[t·ldy + r] = W[r] · x_t` for `t` in `0..<tokens`, `r` in `rows`; activation row t is at
+    /// `activations + t·activationStride` bytes.
+    @inline(__always)
+    public static func dotRowsBatched(_ format: QuantFormat, weights: UnsafeRawPointer, rowBytes: Int, rows: Range<Int>,
+                                      columns: Int, activations: UnsafeRawPointer, activationStride: Int, tokens: Int,
+                                      into y: UnsafeMutablePointer<Float>, ldy: Int) {
+        let status = ck_dot_rows_batched(format.rawValue, weights, rowBytes, Int64(rows.lowerBound), Int64(rows.upperBound),
+                                         Int64(columns), activations, activationStride, Int64(tokens), y, Int64(ldy))
+        precondition(status == 0, "\(format) rows of \(columns) have no dot product")
+    }
+
+    /// Dequantizes `count` values (whole blocks) with the C body.
+    @inline(__always)
+    public static func dequantize(_ format: QuantFormat, _ row: UnsafeRawPointer, count: Int, into output: UnsafeMutablePointer<Float>) {
+        ck_dequantize_row(format.rawValue, row, output, Int64(count))
+    }
+}
