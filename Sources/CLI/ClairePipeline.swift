@@ -9,6 +9,9 @@ struct ClairePipeline: AsyncParsableCommand {
         subcommands: [
             TokenizeCommand.self,
             BenchTokenizerCommand.self,
+            GenerateCommand.self,
+            PerplexityCommand.self,
+            InspectCommand.self,
         ]
     )
 

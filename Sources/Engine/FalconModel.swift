@@ -25,7 +25,7 @@ public final class FalconModel: @unchecked Sendable {
         var sin = [Float](repeating: 0, count: config.contextLength * half)
         let configuration = opened.config
         if !configuration.alibi {
-            let inverseFrequencies = (0..<half).map { i in 1 / powf(configuration.ropeTheta, Float(2 * i) / Float(configuration.headDimension)) }
+            let inverseFrequencies = Self.ropeInverseFrequencies(configuration)
             for position in 0..<configuration.contextLength {
                 for i in 0..<half {
                     let angle = Float(position) * inverseFrequencies[i]
@@ -45,6 +45,21 @@ public final class FalconModel: @unchecked Sendable {
     }
 
     public var threadCount: Int { pool.threadCount }
+
+    /// θ^(−2i/d) for each rotated pair. Transformers keeps this buffer in the checkpoint's dtype when it loads
+    /// a bf16 or fp16 checkpoint (the reference fixtures were made that way, and Claire ran that way), so the
+    /// frequencies are rounded to that dtype before the angles are computed in fp32. GGUF files follow
+    /// llama.cpp, which computes them in fp32.
+    static func ropeInverseFrequencies(_ config: FalconConfig) -> [Float] {
+        (0..<(config.headDimension / 2)).map { i in
+            let frequency = 1 / powf(config.ropeTheta, Float(2 * i) / Float(config.headDimension))
+            switch config.checkpointDType {
+            case "bfloat16": return HalfPrecision.float(fromBFloat16: HalfPrecision.bfloat16(from: frequency))
+            case "float16": return HalfPrecision.float(fromHalf: HalfPrecision.half(from: frequency))
+            default: return frequency
+            }
+        }
+    }
 
     /// ALiBi's geometric slopes, with the interleaved extra slopes when the head count is not a power of two.
     static func alibiSlopes(heads: Int) -> [Float] {

@@ -25,6 +25,9 @@ public final class InferenceSession {
     private let keys: [Buffer], values: [Buffer]
     /// Logits of the last token run.
     public private(set) var logits: [Float]
+    /// Debugging hook: called with (layer, hidden states [tokens × hidden], tokens) before the first layer
+    /// (layer 0, the embeddings) and after each layer (layer i + 1), as transformers' `hidden_states`.
+    var layerObserver: ((Int, UnsafePointer<Float>, Int) -> Void)?
 
     init(model: FalconModel, maximumBatch: Int) {
         self.model = model
@@ -64,33 +67,48 @@ public final class InferenceSession {
     /// Appends `tokens` to the sequence and returns the logits of the last one (also kept in `logits`).
     @discardableResult
     public func append(_ tokens: [TokenID]) throws -> [Float] {
-        try append(tokens) { _, _ in }
+        try appendTokens(tokens, allRows: false) { _, _, _ in }
         return logits
     }
 
     /// Appends `tokens`; calls `rowLogits(index, logits)` for every token's logits (for scoring), in order.
     /// The logits pointer is valid only during the call.
     public func append(_ tokens: [TokenID], everyRow rowLogits: (Int, UnsafePointer<Float>) throws -> Void) throws {
-        try appendTokens(tokens, allRows: true, rowLogits)
+        try append(tokens) { first, count, rows in
+            for t in 0..<count { try rowLogits(first + t, rows + t * vocab) }
+        }
     }
 
-    private func appendTokens(_ tokens: [TokenID], allRows: Bool, _ rowLogits: (Int, UnsafePointer<Float>) throws -> Void) throws {
+    /// Appends `tokens`; calls `batchLogits(first, count, rows)` with the logits of tokens `first ..< first+count`
+    /// (row-major, `count × vocabularySize`), in order. The pointer is valid only during the call.
+    public func append(_ tokens: [TokenID], everyBatch batchLogits: (Int, Int, UnsafePointer<Float>) throws -> Void) throws {
+        try appendTokens(tokens, allRows: true, batchLogits)
+    }
+
+    /// Rows of logits computed per output product when every row is wanted (bounds the buffer: vocab is large).
+    static let logitRowsPerProduct = 64
+
+    private func appendTokens(_ tokens: [TokenID], allRows: Bool, _ batchLogits: (Int, Int, UnsafePointer<Float>) throws -> Void) throws {
         guard !tokens.isEmpty else { throw EngineError.emptyPrompt }
         guard position + tokens.count <= context else {
             throw EngineError.promptTooLong(tokens: position + tokens.count, context: context)
         }
         for id in tokens where id < 0 || Int(id) >= vocab { throw EngineError.tokenOutOfRange(id: Int(id), vocabularySize: vocab) }
         var done = 0
-        let rowLogitsBuffer = Buffer(min(tokens.count, maximumBatch) * vocab)
         while done < tokens.count {
             let count = min(maximumBatch, tokens.count - done)
-            forward(Array(tokens[done..<(done + count)]))
+            tokens.withUnsafeBufferPointer { forward(UnsafeBufferPointer(rebasing: $0[done..<(done + count)])) }
             if allRows {
-                // Every row's logits, computed in one matrix product per batch.
                 let finalRows = normed.pointer
                 for t in 0..<count { finalNorm(x.pointer + t * hidden, finalRows + t * hidden) }
-                linear.multiply(finalRows, tokens: count, model.weights.output, into: rowLogitsBuffer.pointer)
-                for t in 0..<count { try rowLogits(done + t, rowLogitsBuffer.pointer + t * vocab) }
+                let buffer = rowLogitsBuffer()
+                var chunk = 0
+                while chunk < count {
+                    let rows = min(Self.logitRowsPerProduct, count - chunk)
+                    linear.multiply(finalRows + chunk * hidden, tokens: rows, model.weights.output, into: buffer)
+                    try batchLogits(done + chunk, rows, buffer)
+                    chunk += rows
+                }
             }
             done += count
         }
@@ -102,9 +120,18 @@ public final class InferenceSession {
         }
     }
 
+    /// Allocated on first use only: generation never needs it.
+    private var scoringLogits: Buffer?
+    private func rowLogitsBuffer() -> UnsafeMutablePointer<Float> {
+        if let scoringLogits { return scoringLogits.pointer }
+        let buffer = Buffer(Self.logitRowsPerProduct * vocab)
+        scoringLogits = buffer
+        return buffer.pointer
+    }
+
     /// Appends tokens and keeps only the last logits (prompt prefill and decoding).
     public func appendKeepingLast(_ tokens: [TokenID]) throws {
-        try appendTokens(tokens, allRows: false) { _, _ in }
+        try appendTokens(tokens, allRows: false) { _, _, _ in }
     }
 
     private func finalNorm(_ input: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>) {
@@ -136,10 +163,11 @@ public final class InferenceSession {
     }
 
     /// Runs one batch (≤ maximumBatch tokens) through every layer, leaving the final hidden states in `x`.
-    private func forward(_ tokens: [TokenID]) {
+    private func forward(_ tokens: UnsafeBufferPointer<TokenID>) {
         let count = tokens.count
         let weights = model.weights
         for (t, token) in tokens.enumerated() { weights.embedding.dequantizeRow(Int(token), into: x.pointer + t * hidden) }
+        layerObserver?(0, x.pointer, count)
 
         for (layerIndex, layer) in weights.layers.enumerated() {
             layerNorm(layer.attentionNorm, x.pointer, normed.pointer, rows: count)
@@ -160,6 +188,7 @@ public final class InferenceSession {
                 mlp(layer, input: normed.pointer, tokens: count)
                 addInPlace(x.pointer, down.pointer, nil, count * hidden)
             }
+            layerObserver?(layerIndex + 1, x.pointer, count)
         }
         position += count
     }
