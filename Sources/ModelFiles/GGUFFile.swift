@@ -46,23 +46,22 @@ public final class GGUFFile: TensorSource, @unchecked Sendable {
         var keys: [String] = []
         for index in 0..<Int(keyCount) {
             let keyOffset = reader.offset
-            let key = try reader.readString("metadata key #\(index)", maximumLength: 65_535)
+            let key = try reader.readString("metadata key #\(index)", maximumLength: 65_535, strictUTF8: true)
             let type = try Self.readType(&reader, "\(key)")
+            let valueOffset = reader.offset
             let value = try Self.readValue(&reader, type: type, key: key)
             guard metadata.updateValue(value, forKey: key) == nil else { throw reader.error("duplicate metadata key \(key)", at: keyOffset) }
             keys.append(key)
+            if key == "general.alignment" {
+                // An unbounded or non-power-of-two alignment is one of the llama.cpp advisories (FALCON.md §8).
+                guard let requested = value.int, requested > 0, requested.nonzeroBitCount == 1, requested <= 1 << 20 else {
+                    throw reader.error("general.alignment \(value) (\(type)) is not a power of two between 1 and 1 MiB", at: valueOffset)
+                }
+            }
         }
-        metadata.reserveCapacity(0)
         self.metadata = metadata
         metadataKeys = keys
-
-        var alignment = 32
-        if let value = metadata["general.alignment"] {
-            guard let requested = value.int, requested > 0, requested.nonzeroBitCount == 1, requested <= 1 << 20 else {
-                throw ModelFileError(file.path, "general.alignment \(value) is not a power of two")
-            }
-            alignment = requested
-        }
+        let alignment = metadata["general.alignment"]?.int ?? 32
         self.alignment = alignment
 
         var infos: [TensorInfo] = []
@@ -70,7 +69,7 @@ public final class GGUFFile: TensorSource, @unchecked Sendable {
         var seen = Set<String>()
         for index in 0..<Int(tensorCount) {
             let infoOffset = reader.offset
-            let name = try reader.readString("the name of tensor #\(index)", maximumLength: 1 << 16)
+            let name = try reader.readString("the name of tensor #\(index)", maximumLength: 1 << 16, strictUTF8: true)
             guard seen.insert(name).inserted else { throw reader.error("duplicate tensor name \(name)", at: infoOffset) }
             let dimensionCount = try reader.read(UInt32.self, "the dimension count of \(name)")
             guard dimensionCount >= 1, dimensionCount <= UInt32(Self.maximumDimensions) else {
@@ -159,8 +158,16 @@ public final class GGUFFile: TensorSource, @unchecked Sendable {
             }
             var elements: [GGUFValue] = []
             elements.reserveCapacity(Int(count))
-            for _ in 0..<Int(count) {
-                elements.append(try readValue(&reader, type: elementType, key: key, depth: depth + 1))
+            switch elementType {
+            case .string:
+                // The vocabulary's 130k strings: skip the per-element dispatch.
+                for _ in 0..<Int(count) { elements.append(.string(try reader.readString("an element of \(key)"))) }
+            case .int32:
+                for _ in 0..<Int(count) { elements.append(.int32(try reader.read(Int32.self, "an element of \(key)"))) }
+            default:
+                for _ in 0..<Int(count) {
+                    elements.append(try readValue(&reader, type: elementType, key: key, depth: depth + 1))
+                }
             }
             return .array(.init(elementType: elementType, elements: elements))
         }
@@ -169,6 +176,11 @@ public final class GGUFFile: TensorSource, @unchecked Sendable {
     public func tensor(named name: String) -> TensorView? {
         guard let info = infoByName[name], let range = ranges[name] else { return nil }
         return TensorView(info: info, bytes: UnsafeRawBufferPointer(rebasing: file.bytes[range]))
+    }
+
+    public func requireTensor(named name: String) throws -> TensorView {
+        guard let view = tensor(named: name) else { throw ModelFileError(file.path, "no tensor named \(name)") }
+        return view
     }
 
     public var architecture: String? { metadata["general.architecture"]?.string }

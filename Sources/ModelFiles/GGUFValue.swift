@@ -1,6 +1,9 @@
 /// One GGUF metadata value. Integer keys come in any width (TheBloke-era files use u32 where the spec
 /// suggests u64), so readers ask for `.int` rather than a particular type.
-public indirect enum GGUFValue: Equatable, Sendable {
+///
+/// Not `indirect`: the payloads are stored inline, so an array of 65k token strings is one buffer of
+/// values rather than 65k boxes (an array case refers to its elements through Array's own buffer).
+public enum GGUFValue: Equatable, Sendable {
     case uint8(UInt8), int8(Int8), uint16(UInt16), int16(Int16), uint32(UInt32), int32(Int32)
     case uint64(UInt64), int64(Int64), float32(Float), float64(Double), bool(Bool), string(String)
     case array(GGUFValue.ArrayValue)
@@ -37,6 +40,9 @@ public indirect enum GGUFValue: Equatable, Sendable {
         }
     }
 
+    /// Any float or integer value as a Float.
+    public var float: Float? { double.map(Float.init) }
+
     public var string: String? {
         if case let .string(v) = self { return v }
         return nil
@@ -52,12 +58,36 @@ public indirect enum GGUFValue: Equatable, Sendable {
         return nil
     }
 
+    /// The elements of an array whose declared element type is string; nil for anything else (the element
+    /// type is checked, not guessed: a vocabulary declared as u8 must not be read as strings).
     public var stringArray: [String]? {
-        array?.compactMap(\.string)
+        guard case let .array(value) = self, value.elementType == .string else { return nil }
+        var result: [String] = []
+        result.reserveCapacity(value.elements.count)
+        for element in value.elements {
+            guard case let .string(text) = element else { return nil }
+            result.append(text)
+        }
+        return result
     }
 
+    /// The elements of an array of integers (any width); nil when the array holds anything else or a
+    /// value does not fit in Int.
     public var intArray: [Int]? {
-        array?.compactMap(\.int)
+        guard case let .array(value) = self, value.elementType.isInteger else { return nil }
+        var result: [Int] = []
+        result.reserveCapacity(value.elements.count)
+        for element in value.elements {
+            guard let number = element.int else { return nil }
+            result.append(number)
+        }
+        return result
+    }
+
+    /// The elements of an array of floats (f32 or f64); nil otherwise.
+    public var floatArray: [Float]? {
+        guard case let .array(value) = self, value.elementType == .float32 || value.elementType == .float64 else { return nil }
+        return value.elements.compactMap(\.float)
     }
 
     public var valueType: GGUFValueType {
@@ -83,6 +113,13 @@ public enum GGUFValueType: UInt32, Sendable {
     case uint8 = 0, int8 = 1, uint16 = 2, int16 = 3, uint32 = 4, int32 = 5, float32 = 6, bool = 7
     case string = 8, array = 9, uint64 = 10, int64 = 11, float64 = 12
 
+    public var isInteger: Bool {
+        switch self {
+        case .uint8, .int8, .uint16, .int16, .uint32, .int32, .uint64, .int64: return true
+        default: return false
+        }
+    }
+
     /// Bytes of one element, or nil for strings and arrays (variable length).
     var fixedSize: Int? {
         switch self {
@@ -91,6 +128,40 @@ public enum GGUFValueType: UInt32, Sendable {
         case .uint32, .int32, .float32: return 4
         case .uint64, .int64, .float64: return 8
         case .string, .array: return nil
+        }
+    }
+}
+
+extension GGUFValueType: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .uint8: return "u8"
+        case .int8: return "i8"
+        case .uint16: return "u16"
+        case .int16: return "i16"
+        case .uint32: return "u32"
+        case .int32: return "i32"
+        case .float32: return "f32"
+        case .bool: return "bool"
+        case .string: return "string"
+        case .array: return "array"
+        case .uint64: return "u64"
+        case .int64: return "i64"
+        case .float64: return "f64"
+        }
+    }
+}
+
+extension GGUFValue: CustomStringConvertible {
+    /// One line; arrays are summarised by element type and count.
+    public var description: String {
+        switch self {
+        case let .string(text): return text.debugDescription
+        case let .bool(flag): return String(flag)
+        case let .float32(number): return String(number)
+        case let .float64(number): return String(number)
+        case let .array(value): return "[\(value.elementType) × \(value.elements.count)]"
+        default: return int.map(String.init) ?? "?"
         }
     }
 }

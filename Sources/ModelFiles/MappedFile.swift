@@ -75,7 +75,9 @@ struct ByteReader {
     }
 
     /// A u64-length-prefixed UTF-8 string, its length checked against the bytes left before anything is read.
-    mutating func readString(_ what: @autoclosure () -> String, maximumLength: Int = 1 << 30) throws -> String {
+    /// With `strictUTF8`, invalid UTF-8 is an error (names and keys); otherwise it is repaired with U+FFFD
+    /// (values, where llama.cpp itself does not check).
+    mutating func readString(_ what: @autoclosure () -> String, maximumLength: Int = 1 << 30, strictUTF8: Bool = false) throws -> String {
         let start = offset
         let length = try read(UInt64.self, "the length of \(what())")
         guard length <= UInt64(maximumLength) else { throw error("\(what()) claims \(length) bytes (limit \(maximumLength))", at: start) }
@@ -83,7 +85,14 @@ struct ByteReader {
             throw error("\(what()) claims \(length) bytes but only \(remaining) remain", at: start)
         }
         let count = Int(length)
-        let text = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)]), as: UTF8.self)
+        let slice = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)])
+        let text: String
+        if strictUTF8 {
+            guard let valid = String(validating: slice, as: UTF8.self) else { throw error("\(what()) is not valid UTF-8", at: start) }
+            text = valid
+        } else {
+            text = String(decoding: slice, as: UTF8.self)
+        }
         offset += count
         return text
     }

@@ -158,6 +158,57 @@ struct HostileFileTests {
         #expect(try safetensorsError(#"{"w": {"dtype": "F32"}}"#).contains("needs"))
     }
 
+    /// Metadata that lies about its values: each error names the byte where the bad field starts.
+    @Test func hostileMetadata() throws {
+        func file(_ build: (inout GGUFBytes) -> Void) -> Data {
+            var g = GGUFBytes()
+            g.header(tensors: 0, keys: 1)
+            build(&g)
+            return g.data
+        }
+        // The key starts at byte 24; its value (after an 8-byte length, the key and a 4-byte type) follows.
+        let key = "general.alignment"
+        let valueOffset = 24 + 8 + key.utf8.count + 4
+        for bad: UInt32 in [0, 3, 48, 1 << 30] {
+            let message = try ggufError(file { $0.string(key); $0.u32(4); $0.u32(bad) })
+            #expect(message.contains("at byte \(valueOffset): general.alignment \(bad) (u32) is not a power of two"), "\(message)")
+        }
+        #expect(try ggufError(file { $0.string(key); $0.u32(8); $0.string("32") }).contains("is not a power of two"))
+        #expect(try ggufError(file { $0.string("flag"); $0.u32(7); $0.data.append(2) }).contains("boolean byte 2"))
+        #expect(try ggufError(file { $0.string("odd"); $0.u32(13); $0.u32(0) }).contains("at byte 35: metadata odd has unknown value type 13"))
+        #expect(try ggufError(file { $0.u64(2); $0.data.append(contentsOf: [0xC3, 0x28]); $0.u32(4); $0.u32(1) })
+            .contains("at byte 24: metadata key #0 is not valid UTF-8"))
+        let nested = try ggufError(file { g in
+            g.string("deep"); g.u32(9); g.u32(9); g.u64(1); g.u32(9); g.u64(1); g.u32(4); g.u64(1); g.u32(0)
+        })
+        #expect(nested.contains("nested too deeply"))
+        var duplicate = GGUFBytes()
+        duplicate.header(tensors: 0, keys: 2)
+        for _ in 0..<2 { duplicate.string("k"); duplicate.u32(4); duplicate.u32(1) }
+        #expect(try ggufError(duplicate.data).contains("at byte 41: duplicate metadata key k"))
+        // An array whose count would fit only if its elements were smaller than they are.
+        #expect(try ggufError(file { $0.string("a"); $0.u32(9); $0.u32(10); $0.u64(3); $0.u64(1); $0.u64(2) }).contains("cannot fit"))
+        #expect(try ggufError(file { $0.string("s"); $0.u32(9); $0.u32(8); $0.u64(1 << 29); $0.u64(0) }).contains("cannot fit"))
+    }
+
+    /// Every error of every hostile GGUF here is one line with the file's path and a byte offset.
+    @Test func errorsNameTheOffset() throws {
+        var zeroDimension = GGUFBytes()
+        zeroDimension.header(tensors: 1, keys: 0)
+        zeroDimension.tensorInfo("t", ne: [8, 0], offset: 0)
+        #expect(try ggufError(zeroDimension.data).contains("at byte 24: tensor t has dimension 0"))
+        var overflow = GGUFBytes()
+        overflow.header(tensors: 1, keys: 0)
+        overflow.tensorInfo("t", ne: [32, 0x7FFF_FFFF, 0x7FFF_FFFF, 0x7FFF_FFFF], type: 8, offset: 0)
+        #expect(try ggufError(overflow.data).contains("at byte 24: tensor t: size overflows"))
+        var past = GGUFBytes()
+        past.header(tensors: 1, keys: 0)
+        past.tensorInfo("t", ne: [8], offset: 32)
+        past.pad()
+        past.data.append(Data(count: 40))
+        #expect(try ggufError(past.data).contains("at byte 24: tensor t (32 bytes at data offset 32) extends past the end"))
+    }
+
     @Test func missingAndEmptyFiles() throws {
         #expect(throws: ModelFileError.self) { try GGUFFile(path: "/nonexistent/model.gguf") }
         #expect(try ggufError(Data()).contains("magic"))
