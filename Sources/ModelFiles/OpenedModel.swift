@@ -29,6 +29,14 @@ public final class OpenedModel: @unchecked Sendable {
         return tokenizer
     }
 
+    /// The token embedding's name in this format.
+    public var embeddingName: String { format == .gguf ? "token_embd.weight" : "transformer.word_embeddings.weight" }
+    /// The output matrix's name in this format (`lm_head.weight` / `output.weight`).
+    public var outputMatrixName: String { format == .gguf ? "output.weight" : "lm_head.weight" }
+    /// False when the output matrix is not stored (tied embeddings): the engine then multiplies by the
+    /// token embedding.
+    public var hasOutputMatrix: Bool { tensors.tensor(named: outputMatrixName) != nil }
+
     public var totalBytes: Int {
         files.reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: $1)[.size] as? Int) ?? 0) }
     }
