@@ -26,10 +26,11 @@ public enum Perplexity {
         return ids
     }
 
-    /// Scores `ids` (at most `maximumTokens` of them when given) in windows of `context`.
+    /// Scores `ids` in windows of `context`; `maximumTokens` limits how many tokens are scored (targets), which
+    /// takes one more id than that (the reference's "first 16384 tokens" scores 16384 targets).
     public static func evaluate(model: FalconModel, ids allIDs: [TokenID], context: Int, maximumTokens: Int? = nil,
                                 progress: (Int, Int) -> Void = { _, _ in }) throws -> PerplexityResult {
-        let ids = maximumTokens.map { Array(allIDs.prefix($0)) } ?? allIDs
+        let ids = maximumTokens.map { Array(allIDs.prefix($0 + 1)) } ?? allIDs
         let context = min(context, model.config.contextLength)
         let session = model.makeSession(maximumBatch: min(context, 256))
         var negativeLogLikelihood: Double = 0
