@@ -11,11 +11,14 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "claire-pipeline", targets: ["ClairePipelineCLI"]),
-        .library(name: "ClairePipeline", targets: ["Tokenization", "ModelFiles", "Engine", "Transcripts"]),
+        .library(name: "ClairePipeline", targets: ["Tokenization", "ModelFiles", "Engine", "Transcripts", "Pipelines"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
     ],
     targets: [
         // C system libraries, each wrapped once (see the module maps).
@@ -31,10 +34,21 @@ let package = Package(
         .target(name: "ModelFiles", dependencies: ["Kernels", "Tokenization"], swiftSettings: numericSettings),
         .target(name: "Engine", dependencies: ["Kernels", "ModelFiles", "Tokenization"], swiftSettings: numericSettings),
         .target(name: "Transcripts", dependencies: ["CLibXML2", "Tokenization"]),
+        .target(
+            name: "Pipelines",
+            dependencies: [
+                "CYAML", "Engine", "ModelFiles", "Tokenization", "Transcripts",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "ClairePipelineCLI",
             dependencies: [
-                "Tokenization", "ModelFiles", "Engine", "Transcripts",
+                "Tokenization", "ModelFiles", "Engine", "Transcripts", "Pipelines",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -51,6 +65,7 @@ let package = Package(
         .testTarget(name: "EngineTests", dependencies: ["Engine", "ModelFiles", "Tokenization", "TestSupport"]),
         .testTarget(name: "TranscriptsTests", dependencies: ["Transcripts", "Tokenization", "TestSupport"],
                     resources: [.copy("Fixtures")]),
+        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["ClairePipelineCLI", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

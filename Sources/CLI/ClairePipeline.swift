@@ -12,6 +12,7 @@ struct ClairePipeline: AsyncParsableCommand {
             GenerateCommand.self,
             PerplexityCommand.self,
             InspectCommand.self,
+            ValidateCommand.self,
         ]
     )
 

@@ -1,0 +1,209 @@
+import Foundation
+
+/// Decodes a pipeline file into a `PipelineSpec`, reporting every problem with its line and column.
+public enum PipelineLoader {
+    /// Loads and checks `path`; throws `PipelineError` listing all problems, or `YAMLError` for bad syntax.
+    /// `checkModelExists` is off only for tests and `--model` overrides.
+    public static func load(path: String, checkModelExists: Bool = true) throws -> PipelineSpec {
+        let root = try YAMLParser.parse(contentsOf: URL(fileURLWithPath: path), displayName: path)
+        return try decode(root, file: path, checkModelExists: checkModelExists)
+    }
+
+    public static func decode(_ root: YAMLNode, file: String, checkModelExists: Bool = true) throws -> PipelineSpec {
+        let problems = ProblemList(file: file)
+        let spec = decodeRoot(root, file: file, problems: problems, checkModelExists: checkModelExists)
+        if let spec, problems.problems.isEmpty { return spec }
+        throw PipelineError(problems: problems.sorted)
+    }
+
+    private static let rootKeys = ["name", "seed", "input", "normalize", "chunk", "model", "steps", "output", "schedule"]
+
+    private static func decodeRoot(_ root: YAMLNode, file: String, problems: ProblemList, checkModelExists: Bool) -> PipelineSpec? {
+        guard let map = MappingReader(root, section: "the pipeline", keys: rootKeys, problems: problems) else { return nil }
+        let fallbackName = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        let name = map.string("name") ?? fallbackName
+        let seed = map.unsigned("seed") ?? 0
+        let input = map.required("input").flatMap { decodeInput($0, problems) }
+        let normalize = map["normalize"].map { decodeNormalize($0, problems) } ?? NormalizeSpec()
+        let chunk = map["chunk"].map { decodeChunk($0, problems) } ?? ChunkSpec()
+        let model = map.required("model").flatMap { decodeModel($0, problems, checkExists: checkModelExists) }
+        let steps = map.required("steps").flatMap { decodeSteps($0, problems) }
+        let output = map.required("output").flatMap { decodeOutput($0, problems) }
+        let schedule = map["schedule"].flatMap { decodeSchedule($0, problems) }
+        // Cross-field check, only once every field read cleanly (a broken value would report twice).
+        if problems.problems.isEmpty, let steps, let generationBudget = steps.map(\.generation.maxNewTokens).max(), generationBudget > chunk.reserve,
+           let node = map["chunk"] ?? map["steps"] {
+            problems.add("a step generates up to \(generationBudget) tokens but chunk.reserve keeps only \(chunk.reserve) free in each window; raise chunk.reserve", at: node.mark)
+        }
+        guard let input, let model, let steps, let output else { return nil }
+        return PipelineSpec(name: name, file: file, seed: seed, input: input, normalize: normalize, chunk: chunk,
+                            model: model, steps: steps, output: output, schedule: schedule)
+    }
+
+    private static func decodeInput(_ node: YAMLNode, _ problems: ProblemList) -> InputSpec? {
+        guard let map = MappingReader(node, section: "input", keys: ["paths", "formats", "include"], problems: problems) else { return nil }
+        guard let pathsNode = map.required("paths"), let paths = map.strings("paths") else { return nil }
+        if paths.isEmpty { problems.add("input.paths is empty", at: pathsNode.mark) }
+        let formats = map.strings("formats") ?? ["auto"]
+        if let node = map["formats"] {
+            for format in formats where !InputFormats.names.contains(format) {
+                problems.add("input.formats: unknown format '\(format)'\(DidYouMean.hint(for: format, among: InputFormats.names)); known: \(InputFormats.names.joined(separator: ", "))", at: node.mark)
+            }
+        }
+        return InputSpec(paths: paths, formats: formats, include: map.strings("include") ?? [])
+    }
+
+    private static func decodeNormalize(_ node: YAMLNode, _ problems: ProblemList) -> NormalizeSpec {
+        var spec = NormalizeSpec()
+        guard let map = MappingReader(node, section: "normalize", keys: ["speakers", "casing"], problems: problems) else { return spec }
+        if let value = map.choice("speakers", among: NormalizeSpec.Speakers.allCases.map(\.rawValue)) { spec.speakers = .init(rawValue: value)! }
+        if let value = map.choice("casing", among: NormalizeSpec.Casing.allCases.map(\.rawValue)) { spec.casing = .init(rawValue: value)! }
+        return spec
+    }
+
+    private static func decodeChunk(_ node: YAMLNode, _ problems: ProblemList) -> ChunkSpec {
+        var spec = ChunkSpec()
+        guard let map = MappingReader(node, section: "chunk", keys: ["window", "reserve", "overlap_turns"], problems: problems) else { return spec }
+        if let value = map.integer("window", in: 16...1_048_576) { spec.window = value }
+        if let value = map.integer("reserve", in: 0...1_048_576) { spec.reserve = value }
+        if let value = map.integer("overlap_turns", in: 0...1000) { spec.overlapTurns = value }
+        if spec.reserve >= spec.window {
+            problems.add("chunk.reserve (\(spec.reserve)) must be smaller than chunk.window (\(spec.window))", at: node.mark)
+        }
+        return spec
+    }
+
+    private static func decodeModel(_ node: YAMLNode, _ problems: ProblemList, checkExists: Bool) -> ModelSpec? {
+        guard let map = MappingReader(node, section: "model", keys: ["path", "quantize", "threads"], problems: problems) else { return nil }
+        guard let pathNode = map.required("path"), let path = map.string("path") else { return nil }
+        if checkExists, !FileManager.default.fileExists(atPath: path) {
+            let cwd = FileManager.default.currentDirectoryPath
+            problems.add("model.path '\(path)' does not exist (relative paths are resolved against the current directory, \(cwd))", at: pathNode.mark)
+        }
+        let quantize = map.choice("quantize", among: ["none", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q4_k", "q5_k", "q6_k"])
+        let threads = map.integer("threads", in: 0...1024) ?? 0
+        return ModelSpec(path: path, quantize: quantize == "none" ? nil : quantize, threads: threads)
+    }
+
+    private static func decodeSteps(_ node: YAMLNode, _ problems: ProblemList) -> [StepSpec]? {
+        guard case .sequence(let items) = node.kind else {
+            problems.add("steps must be a list of steps, found \(node.kindName)", at: node.mark)
+            return nil
+        }
+        if items.isEmpty { problems.add("steps is empty: a pipeline needs at least one step", at: node.mark) }
+        var steps: [StepSpec] = []
+        var seen: Set<String> = []
+        for (index, item) in items.enumerated() {
+            guard let step = decodeStep(item, index: index, problems) else { continue }
+            if !seen.insert(step.id).inserted {
+                problems.add("duplicate step id '\(step.id)'", at: item.mark)
+            }
+            steps.append(step)
+        }
+        return steps.count == items.count ? steps : nil
+    }
+
+    private static let stepKeys = ["id", "kind", "template", "generation"]
+
+    private static func decodeStep(_ node: YAMLNode, index: Int, _ problems: ProblemList) -> StepSpec? {
+        guard let map = MappingReader(node, section: "steps[\(index)]", keys: stepKeys, problems: problems) else { return nil }
+        let kind = map.required("kind").flatMap { _ in map.choice("kind", among: StepKind.allCases.map(\.rawValue)) }.flatMap(StepKind.init(rawValue:))
+        var id = map.string("id")
+        if let idNode = map["id"], let text = id, text.isEmpty || text.contains(where: { !($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) {
+            problems.add("steps[\(index)].id '\(text)' must be letters, digits, '-' or '_' (it names output files)", at: idNode.mark)
+            id = nil
+        }
+        var template: PromptTemplate?
+        let templateText = map.string("template") ?? kind.map(StepDefaults.template(for:))
+        if let templateText {
+            do {
+                template = try PromptTemplate(templateText)
+            } catch let problem as PromptTemplate.Problem {
+                let mark = map["template"]?.mark ?? node.mark
+                problems.add("steps[\(index)].template line \(problem.line), column \(problem.column): \(problem.message)", at: mark)
+            } catch {
+                problems.add("steps[\(index)].template: \(error)", at: map["template"]?.mark ?? node.mark)
+            }
+        }
+        var generation = kind.map(StepDefaults.generation(for:)) ?? GenerationSpec()
+        if let generationNode = map["generation"] {
+            decodeGeneration(generationNode, section: "steps[\(index)].generation", into: &generation, problems)
+        }
+        guard let kind, let template else { return nil }
+        return StepSpec(id: id ?? kind.rawValue, kind: kind, template: template, generation: generation)
+    }
+
+    private static let generationKeys = ["max_new_tokens", "temperature", "top_k", "top_p", "repetition_penalty", "greedy", "seed", "stop"]
+
+    private static func decodeGeneration(_ node: YAMLNode, section: String, into spec: inout GenerationSpec, _ problems: ProblemList) {
+        guard let map = MappingReader(node, section: section, keys: generationKeys, problems: problems) else { return }
+        if let value = map.integer("max_new_tokens", in: 0...1_048_576) { spec.maxNewTokens = value }
+        if let value = map.number("temperature", in: 0...100) { spec.temperature = value }
+        if let value = map.integer("top_k", in: 0...1_000_000) { spec.topK = value }
+        if let value = map.number("top_p", in: 0.000001...1) { spec.topP = value }
+        if let value = map.number("repetition_penalty", in: 0.000001...100) { spec.repetitionPenalty = value }
+        if let value = map.boolean("greedy") { spec.greedy = value }
+        if let value = map.unsigned("seed") { spec.seed = value }
+        if let value = map.strings("stop") {
+            if let node = map["stop"], value.contains(where: \.isEmpty) { problems.add("\(section).stop holds an empty string", at: node.mark) }
+            spec.stop = value
+        }
+    }
+
+    private static func decodeOutput(_ node: YAMLNode, _ problems: ProblemList) -> OutputSpec? {
+        guard let map = MappingReader(node, section: "output", keys: ["dir", "format", "markdown"], problems: problems) else { return nil }
+        guard map.required("dir") != nil, let dir = map.string("dir") else { return nil }
+        var spec = OutputSpec(dir: dir)
+        if let format = map.choice("format", among: ["jsonl", "jsonl+markdown"]) { spec.markdown = format == "jsonl+markdown" }
+        if let markdown = map.boolean("markdown") { spec.markdown = markdown }
+        return spec
+    }
+
+    private static func decodeSchedule(_ node: YAMLNode, _ problems: ProblemList) -> ScheduleSpec? {
+        guard let map = MappingReader(node, section: "schedule", keys: ["every", "cron"], problems: problems) else { return nil }
+        if map["every"] != nil, map["cron"] != nil {
+            problems.add("schedule: give either 'every' or 'cron', not both", at: node.mark)
+            return nil
+        }
+        if let everyNode = map["every"], let text = map.string("every") {
+            switch ScheduleInterval.parse(text) {
+            case .success(let interval): return .every(interval)
+            case .failure(let error): problems.add("schedule.every: \(error)", at: everyNode.mark)
+            }
+        } else if let cronNode = map["cron"], let text = map.string("cron") {
+            switch CronExpression.parse(text) {
+            case .success(let cron): return .cron(cron)
+            case .failure(let error): problems.add("schedule.cron: \(error)", at: cronNode.mark)
+            }
+        } else if map["every"] == nil, map["cron"] == nil {
+            problems.add("schedule needs 'every' (e.g. 10m) or 'cron' (e.g. \"*/10 * * * *\")", at: node.mark)
+        }
+        return nil
+    }
+}
+
+/// The input format names a pipeline may list (`auto` picks by extension and content).
+public enum InputFormats {
+    public static let names = ["auto", "tei", "trs", "vtt", "srt", "whisper", "text"]
+}
+
+/// What each step kind does when the pipeline does not say.
+public enum StepDefaults {
+    public static func template(for kind: StepKind) -> String {
+        switch kind {
+        case .continuation: return "{{window}}\n"
+        case .summarize: return "{{window}}\n\nRésumé de la conversation ci-dessus entre {{speaker_list}} :\n"
+        case .completeTurn: return "{{window}}\n{{next_speaker}}"
+        }
+    }
+
+    public static func generation(for kind: StepKind) -> GenerationSpec {
+        var spec = GenerationSpec()
+        switch kind {
+        case .continuation: break
+        case .summarize: spec.stop = ["\n\n"]
+        case .completeTurn: spec.stop = ["\n"]
+        }
+        return spec
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+
+/// A pipeline file, decoded and checked: everything `run` and `daemon` need, with defaults filled in.
+///
+/// Relative paths (input paths, model path, output dir) are resolved against the CURRENT DIRECTORY, like every
+/// other path given on the command line; the shipped pipelines therefore run from the repository root.
+public struct PipelineSpec: Sendable {
+    public var name: String
+    /// The pipeline file this was loaded from.
+    public var file: String
+    /// Base seed: each window's seed is derived from it and the window's identity (see `SeedDerivation`).
+    public var seed: UInt64
+    public var input: InputSpec
+    public var normalize: NormalizeSpec
+    public var chunk: ChunkSpec
+    public var model: ModelSpec
+    public var steps: [StepSpec]
+    public var output: OutputSpec
+    public var schedule: ScheduleSpec?
+}
+
+public struct InputSpec: Sendable {
+    public var paths: [String]
+    /// `["auto"]` (by extension and content) or explicit format names.
+    public var formats: [String]
+    /// File-name patterns (`*.vtt`), all files when empty.
+    public var include: [String]
+}
+
+public struct NormalizeSpec: Sendable {
+    public enum Speakers: String, Sendable, CaseIterable { case named, intervenant, dash, none }
+    public enum Casing: String, Sendable, CaseIterable { case keep, lower, asr }
+    public var speakers: Speakers = .intervenant
+    public var casing: Casing = .keep
+}
+
+public struct ChunkSpec: Sendable {
+    /// Window size in Falcon tokens, prompt template included.
+    public var window = 2048
+    /// Tokens kept free in each window for generation.
+    public var reserve = 200
+    /// Turns repeated at the start of the next window for context.
+    public var overlapTurns = 1
+}
+
+public struct ModelSpec: Sendable {
+    public var path: String
+    public var quantize: String?
+    /// Worker threads, 0 for one per core.
+    public var threads = 0
+}
+
+public enum StepKind: String, Sendable, CaseIterable {
+    /// Continue the dialogue window.
+    case continuation
+    /// Frame the window and open a summary.
+    case summarize
+    /// End the prompt with the next speaker's tag and stop at the next turn.
+    case completeTurn = "complete-turn"
+}
+
+/// Sampling parameters for one step; defaults follow the Claire model card.
+public struct GenerationSpec: Sendable, Equatable {
+    public var maxNewTokens = 200
+    public var temperature = 1.0
+    public var topK = 10
+    public var topP = 1.0
+    public var repetitionPenalty = 1.0
+    public var greedy = false
+    /// Overrides the pipeline seed as the base of this step's derived seeds.
+    public var seed: UInt64?
+    public var stop: [String] = []
+}
+
+public struct StepSpec: Sendable {
+    public var id: String
+    public var kind: StepKind
+    public var template: PromptTemplate
+    public var generation: GenerationSpec
+}
+
+public struct OutputSpec: Sendable {
+    public var dir: String
+    /// JSON lines always; Markdown as well when true.
+    public var markdown = false
+}
+
+public enum ScheduleSpec: Sendable, Equatable {
+    case every(ScheduleInterval)
+    case cron(CronExpression)
+}
