@@ -22,6 +22,10 @@ public final class FalconTokenizer: @unchecked Sendable {
     private let tokenByteArena: [UInt8]
     private let isSpecial: [Bool]
     private let spellings: [String]
+    /// The vocabulary and merge rules as loaded, for writing them into another file (GGUF conversion).
+    public let vocabulary: [String]
+    public let merges: [(String, String)]
+    public let specialTokenIDs: Set<Int>
     private var cache = WordCache()
     private let cacheLock = NSLock()
 
@@ -33,6 +37,9 @@ public final class FalconTokenizer: @unchecked Sendable {
         self.source = source
         vocabularySize = vocabulary.count
         spellings = vocabulary
+        self.vocabulary = vocabulary
+        self.merges = merges
+        self.specialTokenIDs = specialTokenIDs
 
         var idBySpelling: [String: Int32] = [:]
         idBySpelling.reserveCapacity(vocabulary.count)
