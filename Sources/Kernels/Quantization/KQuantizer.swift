@@ -133,7 +133,8 @@ enum KQuantizer {
             diff = useMAD ? abs(diff) : diff * diff
             bestError += weights[i] * diff
         }
-        var minimum = lo
+        // `lo` is also the running best min: llama.cpp updates it on every improvement, and later candidates
+        // are computed against the updated value (both the levels and the max − min range).
         var aux = [Int](repeating: 0, count: n)
         for step in 0...nstep {
             iscale = (rmin + rdelta * Float(step) + Float(nmax)) / (hi - lo)
@@ -165,11 +166,11 @@ enum KQuantizer {
                     for i in 0..<n { L[base + i] = aux[i] }
                     bestError = error
                     scale = thisScale
-                    minimum = thisMin
+                    lo = thisMin
                 }
             }
         }
-        return (scale, -minimum)
+        return (scale, -lo)
     }
 
     // MARK: block quantizers (256 weights → one block)
