@@ -1,1 +1,0 @@
-// Transcripts: see DESIGN.md

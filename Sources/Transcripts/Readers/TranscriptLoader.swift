@@ -1,0 +1,73 @@
+import Foundation
+
+/// Reads any transcript file: checks its size, detects its format by content (or takes the forced one) and
+/// hands it to that format's reader. A Kaldi data directory is read as one transcript.
+public struct TranscriptLoader: Sendable {
+    /// Every reader of a single file, in no particular order (detection ranks them by confidence).
+    public static let fileReaders: [any TranscriptReader.Type] = [
+        // Readers register here, one line each.
+    ]
+
+    /// Larger inputs are refused before being read: a transcript of a whole day is a few MB, so this only
+    /// stops mistakes (a video, a disk image) from taking the machine's memory.
+    public var maximumFileSize: Int
+
+    public init(maximumFileSize: Int = 256 << 20) {
+        self.maximumFileSize = maximumFileSize
+    }
+
+    public func load(path: String, format forced: TranscriptFormat? = nil) throws -> Transcript {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw TranscriptError(file: path, "no such file")
+        }
+        if isDirectory.boolValue {
+            if forced == nil || forced == .kaldi, let kaldi = Self.directoryReader {
+                return try kaldi(path)
+            }
+            throw TranscriptError(file: path, "is a directory (only a Kaldi data directory with text, segments and utt2spk is read as one transcript)")
+        }
+        let data = try readBounded(path: path)
+        let reader = try chooseReader(data: data, path: path, forced: forced)
+        return try reader.init().read(data: data, source: path)
+    }
+
+    /// Set by the Kaldi reader's registration: reads a data directory.
+    static let directoryReader: (@Sendable (String) throws -> Transcript)? = nil
+
+    func readBounded(path: String) throws -> Data {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw TranscriptError(file: path, "cannot be opened for reading (check its permissions)")
+        }
+        defer { try? handle.close() }
+        let size = (try? handle.seekToEnd()).map(Int.init) ?? 0
+        if size > maximumFileSize {
+            throw TranscriptError(file: path, "is \(size) bytes, larger than the \(maximumFileSize)-byte limit for a transcript; split it or raise the limit")
+        }
+        try? handle.seek(toOffset: 0)
+        // Read at most one byte past the limit, so a file growing while we read is still bounded.
+        let data = (try? handle.read(upToCount: maximumFileSize + 1)) ?? Data()
+        if data.count > maximumFileSize {
+            throw TranscriptError(file: path, "grew past the \(maximumFileSize)-byte limit while being read")
+        }
+        return data
+    }
+
+    func chooseReader(data: Data, path: String, forced: TranscriptFormat?) throws -> any TranscriptReader.Type {
+        if let forced {
+            guard let reader = Self.fileReaders.first(where: { $0.format == forced }) else {
+                throw TranscriptError(file: path, "no reader for format '\(forced.rawValue)' in this build")
+            }
+            return reader
+        }
+        let name = (path as NSString).lastPathComponent
+        let ranked = Self.fileReaders
+            .map { (reader: $0, score: $0.confidence(data: data, fileName: name)) }
+            .filter { $0.score > 0 }
+            .max { $0.score < $1.score }
+        guard let best = ranked else {
+            throw TranscriptError(file: path, "format not recognised; pass --format (one of \(TranscriptFormat.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        return best.reader
+    }
+}
