@@ -160,9 +160,11 @@ enum SafetensorsHeader {
     /// Decodes every tensor entry but `__metadata__`.
     private struct Document: Decodable {
         var entries: [Entry] = []
+        var keyCount = 0
 
         init(from decoder: Decoder) throws {
             let container = try decoder.container(keyedBy: Key.self)
+            keyCount = container.allKeys.count
             for key in container.allKeys where key.stringValue != "__metadata__" {
                 let raw: RawEntry
                 do {
@@ -184,10 +186,40 @@ enum SafetensorsHeader {
 
     private struct HeaderProblem: Error { var message: String }
 
+    /// The number of keys of the outermost object, counted on the raw text (strings followed by `:` at
+    /// depth 1), for the duplicate check. Only called on text the decoder has already accepted.
+    static func topLevelKeyCount(_ bytes: UnsafeRawBufferPointer) -> Int {
+        var depth = 0, count = 0
+        var inString = false, escaped = false, stringEndedAtDepthOne = false
+        for byte in bytes {
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                    stringEndedAtDepthOne = depth == 1
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "{"), UInt8(ascii: "["): depth += 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
+            case UInt8(ascii: ":"): if stringEndedAtDepthOne { count += 1 }
+            default: break
+            }
+            if byte != 0x20, byte != 0x09, byte != 0x0A, byte != 0x0D, byte != UInt8(ascii: "\"") { stringEndedAtDepthOne = false }
+        }
+        return count
+    }
+
     static func parse(_ bytes: UnsafeRawBufferPointer, path: String) throws -> [Entry] {
         let data = Data(bytes)
         do {
-            return try JSONDecoder().decode(Document.self, from: data).entries
+            let document = try JSONDecoder().decode(Document.self, from: data)
+            // JSON decoders keep one of two equal keys silently; the format forbids duplicates.
+            if topLevelKeyCount(bytes) != document.keyCount {
+                throw HeaderProblem(message: "the header names a tensor twice")
+            }
+            return document.entries
         } catch let problem as HeaderProblem {
             throw ModelFileError(path, at: 8, problem.message)
         } catch {

@@ -80,6 +80,10 @@ struct SafetensorsTests {
         #expect(try header(#"{"w": {"dtype": "F32", "shape": [1099511627776, 1099511627776, 64], "data_offsets": [0, 16]}}"#).contains("does not fill"))
         #expect(try header(#"{"w": {"dtype": "U8", "shape": [15], "data_offsets": [0, 16]}}"#).contains("does not fill"))
         #expect(try header(#"{"w": {"dtype": "WEIRD", "shape": [15], "data_offsets": [0, 16]}}"#) == "no error")
+        #expect(try header(#"{"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "w": {"dtype": "F32", "shape": [2], "data_offsets": [8, 16]}}"#)
+            .contains("at byte 8: the header names a tensor twice"))
+        #expect(try header(#"{"w\":\"x": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "__metadata__": {"k": "v:\"w\":"}, "v" : {"dtype": "F32", "shape": [2], "data_offsets": [8, 16]}}"#)
+            == "no error", "quotes and colons inside strings are not keys")
         #expect(try header(#"{"e": {"dtype": "F32", "shape": [0], "data_offsets": [4, 4]}, "s": {"dtype": "F32", "shape": [], "data_offsets": [0, 4]}}"#) == "no error")
     }
 
