@@ -42,6 +42,14 @@ int ck_dequantize_row(uint32_t type, const void *row, float *out, int64_t count)
     SUPER(CK_Q6_K, ck_q6_k, ck_unpack_q6_k)
 #undef SMALL
 #undef SUPER
+    case CK_Q8_1: {
+        const ck_q8_1 *b = row;
+        for (int64_t i = 0; i < count / 32; i++) {
+            const float d = ck_half_to_float(b[i].d);
+            for (int j = 0; j < 32; j++) out[32 * i + j] = (float)b[i].qs[j] * d;
+        }
+        return 0;
+    }
     case CK_Q8_K: {
         const ck_q8_k *b = row;
         for (int64_t i = 0; i < count / 256; i++)

@@ -14,7 +14,8 @@ public enum EngineError: Error, CustomStringConvertible, Equatable {
         case let .badTensorShape(name, shape, expected, model):
             return "\(model): tensor \(name) has shape \(shape), expected \(expected)"
         case let .unsupportedTensorType(type, name, model):
-            return "\(model): unsupported tensor type \(type) for \(name)"
+            // The wording the next issue's quant kernels are tracked by: type, tensor, then the file.
+            return "unsupported tensor type \(type) for \(name) (\(model))"
         case let .promptTooLong(tokens, context):
             return "the prompt has \(tokens) tokens, \(tokens - context) more than the model's context of \(context)"
         case .emptyPrompt:

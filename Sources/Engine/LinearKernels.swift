@@ -47,14 +47,7 @@ final class LinearKernels {
         if tokens == 1 {
             pool.parallelFor(n) { worker, rows in
                 let scratch = tiles[worker]
-                for r in rows {
-                    if let row = weight.floatRow(r) {
-                        y[r] = VectorMath.dot(x, row, k)
-                    } else {
-                        weight.dequantizeRow(r, into: scratch)
-                        y[r] = VectorMath.dot(x, scratch, k)
-                    }
-                }
+                for r in rows { y[r] = weight.dot(row: r, x, scratch: scratch) }
             }
             return
         }

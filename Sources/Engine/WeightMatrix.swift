@@ -29,6 +29,21 @@ public struct WeightMatrix: @unchecked Sendable {
         RowFormats.dequantize(type, row(index), count: columns, into: output)
     }
 
+    /// Row `index` · x: the matrix-vector (decode) entry point, dispatching on the storage type. 16-bit rows are
+    /// widened in registers; block types are dequantized into `scratch` (≥ `columns` floats) first.
+    @inline(__always)
+    func dot(row index: Int, _ x: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>) -> Float {
+        let bytes = row(index)
+        switch type {
+        case .f32: return VectorMath.dot(x, bytes.assumingMemoryBound(to: Float.self), columns)
+        case .f16: return HalfRowDot.half(x, bytes, columns)
+        case .bf16: return HalfRowDot.bfloat16(x, bytes, columns)
+        default:
+            dequantizeRow(index, into: scratch)
+            return VectorMath.dot(x, scratch, columns)
+        }
+    }
+
     /// Row `index` as f32 without copying, when the file stores f32.
     @inline(__always)
     func floatRow(_ index: Int) -> UnsafePointer<Float>? {

@@ -1,0 +1,164 @@
+import Foundation
+import Testing
+@testable import Kernels
+
+/// Fast (C generic and AVX2) kernels against the plain scalar Swift references, on random rows.
+struct QuantKernelTests {
+    /// Deterministic pseudo-random values with a spread of magnitudes, some exact zeros and a few outliers.
+    static func randomRow(_ count: Int, seed: UInt64) -> [Float] {
+        var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
+        func next() -> Float {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return Float(state >> 40) / Float(1 << 24) * 2 - 1
+        }
+        return (0..<count).map { i in
+            let v = next()
+            if i % 97 == 5 { return 0 }
+            if i % 61 == 3 { return v * 8 }
+            return v * v * v * 0.3 + v * 0.02
+        }
+    }
+
+    static func quantized(_ format: QuantFormat, _ x: [Float]) -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: format.rowBytes(count: x.count))
+        x.withUnsafeBufferPointer { xs in out.withUnsafeMutableBytes { ReferenceQuantizer.quantize(format, xs.baseAddress!, count: x.count, into: $0.baseAddress!) } }
+        return out
+    }
+
+    static let columns = 1024
+
+    @Test(arguments: QuantFormat.allCases)
+    func fastDequantizationIsBitIdenticalToTheScalarReference(_ format: QuantFormat) {
+        for seed in 1...3 as ClosedRange<UInt64> {
+            let bytes = Self.quantized(format, Self.randomRow(Self.columns, seed: seed))
+            var reference = [Float](repeating: .nan, count: Self.columns), fast = reference
+            bytes.withUnsafeBytes { b in
+                ScalarDequantizer.dequantize(format, b.baseAddress!, count: Self.columns, into: &reference)
+                QuantizedKernels.dequantize(format, b.baseAddress!, count: Self.columns, into: &fast)
+            }
+            #expect(reference.map(\.bitPattern) == fast.map(\.bitPattern), "\(format) seed \(seed)")
+        }
+    }
+
+    /// The C activation quantizer is the reference algorithm: identical bytes.
+    @Test(arguments: [QuantFormat.q8_0, .q8_1, .q8_K])
+    func activationQuantizationMatchesTheReferenceQuantizer(_ format: QuantFormat) {
+        let weight: QuantFormat = format == .q8_0 ? .q4_0 : format == .q8_1 ? .q4_1 : .q4_K
+        let x = Self.randomRow(Self.columns, seed: 7) + [Float](repeating: 0, count: 256) // one all-zero K block
+        let reference = Self.quantized(format, x)
+        var fast = [UInt8](repeating: 0xAA, count: QuantizedKernels.activationBytes(for: weight, columns: x.count))
+        x.withUnsafeBufferPointer { xs in fast.withUnsafeMutableBytes { QuantizedKernels.quantizeActivations(for: weight, xs.baseAddress!, columns: x.count, into: $0.baseAddress!) } }
+        #expect(fast == reference)
+    }
+
+    /// Σ over blocks of |every float term| the dot product adds: the scale of its rounding error.
+    static func termMagnitude(_ format: QuantFormat, _ w: UnsafeRawPointer, _ a: UnsafeRawPointer, count: Int) -> Float {
+        let act = format.activationFormat!
+        var total: Float = 0
+        for b in 0..<(count / format.blockSize) {
+            let ab = BlockBytes(a + b * act.bytesPerBlock)
+            if format.blockSize == 32 {
+                let (q, d, m) = ScalarDot.smallIntegers(format, BlockBytes(w + b * format.bytesPerBlock))
+                var s = 0
+                for j in 0..<32 { s += abs(q[j] * ab.i8((act == .q8_1 ? 4 : 2) + j)) }
+                total += abs(d * ab.half(0)) * Float(s) + (m.map { abs($0 * ab.half(2)) } ?? 0)
+            } else {
+                let u = SuperBlock(format, BlockBytes(w + b * format.bytesPerBlock))
+                var s = 0, m = 0
+                for g in 0..<16 {
+                    for l in 0..<16 { s += abs(u.scales[g] * u.q[16 * g + l] * ab.i8(4 + 16 * g + l)) }
+                    m += abs(u.mins[g] * ab.i16(260 + 2 * g))
+                }
+                total += abs(u.d * ab.f32(0)) * Float(s) + abs(u.dmin * ab.f32(0)) * Float(m)
+            }
+        }
+        return total
+    }
+
+    /// Integer block sums are exact in every body; only the float accumulation differs. The generic C body
+    /// does the scalar reference's operations in the same order (bit-identical); the AVX2 body adds per-block
+    /// terms with FMA into 8 lanes, so it may differ by a few roundings of each term:
+    /// |fast − ref| ≤ 2·(blocks + 8)·ε·Σ|terms|.
+    @Test(arguments: QuantFormat.weightFormats)
+    func dotProductsAgreeWithTheScalarReference(_ format: QuantFormat) {
+        let rows = 5, columns = Self.columns
+        let weights = (0..<rows).flatMap { Self.quantized(format, Self.randomRow(columns, seed: 100 + UInt64($0))) }
+        let x = Self.randomRow(columns, seed: 55)
+        var act = [UInt8](repeating: 0, count: QuantizedKernels.activationBytes(for: format, columns: columns))
+        x.withUnsafeBufferPointer { xs in act.withUnsafeMutableBytes { QuantizedKernels.quantizeActivations(for: format, xs.baseAddress!, columns: columns, into: $0.baseAddress!) } }
+        let rowBytes = format.rowBytes(count: columns)
+        weights.withUnsafeBytes { w in
+            act.withUnsafeBytes { a in
+                var generic = [Float](repeating: 0, count: rows), fast = generic
+                QuantizedKernels.forceGeneric(true)
+                QuantizedKernels.dotRows(format, weights: w.baseAddress!, rowBytes: rowBytes, rows: 0..<rows, columns: columns, activations: a.baseAddress!, into: &generic)
+                QuantizedKernels.forceGeneric(false)
+                QuantizedKernels.dotRows(format, weights: w.baseAddress!, rowBytes: rowBytes, rows: 0..<rows, columns: columns, activations: a.baseAddress!, into: &fast)
+                for r in 0..<rows {
+                    let row = w.baseAddress! + r * rowBytes
+                    let reference = ScalarDot.dot(format, weights: row, activations: a.baseAddress!, count: columns)
+                    #expect(generic[r].bitPattern == reference.bitPattern || generic[r] == reference, "\(format) row \(r) generic \(generic[r]) vs \(reference)")
+                    let bound = 2 * Float(columns / format.blockSize + 8) * Float.ulpOfOne * Self.termMagnitude(format, row, a.baseAddress!, count: columns)
+                    #expect(abs(fast[r] - reference) <= bound, "\(format) row \(r) fast \(fast[r]) vs \(reference), bound \(bound)")
+                    #expect(bound < abs(reference) * 1e-3 + 1e-3, "\(format): the bound itself must stay meaningful")
+                }
+            }
+        }
+    }
+
+    /// The quantized dot product approximates the f32 one: dequantized weights · x, off by the activation
+    /// rounding only (8-bit: ≤ ½ step of each block's scale).
+    @Test(arguments: QuantFormat.weightFormats)
+    func dotProductApproximatesTheFloatProductOfDequantizedWeights(_ format: QuantFormat) {
+        let columns = Self.columns
+        let bytes = Self.quantized(format, Self.randomRow(columns, seed: 9))
+        let x = Self.randomRow(columns, seed: 10)
+        var w = [Float](repeating: 0, count: columns)
+        bytes.withUnsafeBytes { ScalarDequantizer.dequantize(format, $0.baseAddress!, count: columns, into: &w) }
+        var act = [UInt8](repeating: 0, count: QuantizedKernels.activationBytes(for: format, columns: columns))
+        x.withUnsafeBufferPointer { xs in act.withUnsafeMutableBytes { QuantizedKernels.quantizeActivations(for: format, xs.baseAddress!, columns: columns, into: $0.baseAddress!) } }
+        var y: Float = 0
+        bytes.withUnsafeBytes { b in act.withUnsafeBytes { a in QuantizedKernels.dotRows(format, weights: b.baseAddress!, rowBytes: bytes.count, rows: 0..<1, columns: columns, activations: a.baseAddress!, into: &y) } }
+        let exact = zip(w, x).reduce(Double(0)) { $0 + Double($1.0) * Double($1.1) }
+        let scale = zip(w, x).reduce(Double(0)) { $0 + abs(Double($1.0) * Double($1.1)) }
+        // Each activation moves by at most half a step, 1/254 of its block's largest magnitude.
+        let block = format.activationFormat!.blockSize
+        var bound = 0.0
+        for b in 0..<(columns / block) {
+            let amax = x[(b * block)..<((b + 1) * block)].map { abs(Double($0)) }.max()!
+            bound += amax / 254 * w[(b * block)..<((b + 1) * block)].reduce(0) { $0 + abs(Double($1)) }
+        }
+        #expect(abs(Double(y) - exact) <= bound * 1.01 + 1e-4 * scale, "\(format): \(y) vs \(exact), bound \(bound)")
+    }
+
+    @Test(arguments: [QuantFormat.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K])
+    func batchedRowsEqualSingleRowProducts(_ format: QuantFormat) {
+        let rows = 70, columns = 512, tokens = 3
+        let weights = (0..<rows).flatMap { Self.quantized(format, Self.randomRow(columns, seed: 300 + UInt64($0))) }
+        let stride = QuantizedKernels.activationBytes(for: format, columns: columns)
+        var act = [UInt8](repeating: 0, count: stride * tokens)
+        for t in 0..<tokens {
+            let x = Self.randomRow(columns, seed: 900 + UInt64(t))
+            x.withUnsafeBufferPointer { xs in act.withUnsafeMutableBytes { QuantizedKernels.quantizeActivations(for: format, xs.baseAddress!, columns: columns, into: $0.baseAddress! + t * stride) } }
+        }
+        let rowBytes = format.rowBytes(count: columns)
+        var batched = [Float](repeating: .nan, count: tokens * rows), single = batched
+        weights.withUnsafeBytes { w in
+            act.withUnsafeBytes { a in
+                batched.withUnsafeMutableBufferPointer { y in
+                    QuantizedKernels.dotRowsBatched(format, weights: w.baseAddress!, rowBytes: rowBytes, rows: 3..<rows, columns: columns,
+                                                    activations: a.baseAddress!, activationStride: stride, tokens: tokens, into: y.baseAddress!, ldy: rows)
+                    QuantizedKernels.dotRowsBatched(format, weights: w.baseAddress!, rowBytes: rowBytes, rows: 0..<3, columns: columns,
+                                                    activations: a.baseAddress!, activationStride: stride, tokens: tokens, into: y.baseAddress!, ldy: rows)
+                }
+                for t in 0..<tokens {
+                    single.withUnsafeMutableBufferPointer { y in
+                        QuantizedKernels.dotRows(format, weights: w.baseAddress!, rowBytes: rowBytes, rows: 0..<rows, columns: columns,
+                                                 activations: a.baseAddress! + t * stride, into: y.baseAddress! + t * rows)
+                    }
+                }
+            }
+        }
+        #expect(batched.map(\.bitPattern) == single.map(\.bitPattern))
+    }
+}
