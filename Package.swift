@@ -47,7 +47,7 @@ let package = Package(
         .executableTarget(
             name: "ClairePipelineCLI",
             dependencies: [
-                "Tokenization", "ModelFiles", "Engine", "Transcripts", "Pipelines",
+                "Tokenization", "ModelFiles", "Engine", "Transcripts", "Pipelines", "Kernels",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import Kernels
+
+struct BenchKernelsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-kernels",
+        abstract: "Measure the quantized matrix-vector kernels: GB/s of weight bytes streamed per format.",
+        discussion: """
+            Each format's weights form one rows × columns matrix (default 4544 × 18176, Falcon-7B's ffn_down)
+            far larger than the caches. One product = quantizing the activations once, then every worker dotting
+            its slice of rows. With --tokens > 1 the batched (prefill) kernel runs instead and the figure counts
+            the weight bytes once per pass. The median of the repetitions is reported.
+            """
+    )
+
+    @Option(help: "Weight rows.") var rows = 4544
+    @Option(help: "Columns (a multiple of 256 for the K formats).") var columns = 18176
+    @Option(help: "Comma-separated thread counts.") var threads = "1,2"
+    @Option(help: "Comma-separated formats, or all.") var formats = "all"
+    @Option(help: "Timed repetitions per measurement.") var repetitions = 15
+    @Option(help: "Activation rows per product (1 = decode).") var tokens = 1
+    @Flag(help: "Use the portable C bodies instead of AVX2.") var generic = false
+
+    func run() throws {
+        let chosen: [QuantFormat] = formats == "all" ? QuantFormat.weightFormats : try formats.split(separator: ",").map { name in
+            guard let f = QuantFormat.weightFormats.first(where: { $0.description.lowercased() == name.lowercased() }) else {
+                throw ValidationError("unknown format \(name)")
+            }
+            return f
+        }
+        let threadCounts = threads.split(separator: ",").compactMap { Int($0) }
+        QuantizedKernels.forceGeneric(generic)
+        Console.error("bodies: \(QuantizedKernels.usesAVX2 ? "AVX2" : "generic"), matrix \(rows) × \(columns), tokens \(tokens)\n")
+        let x = (0..<(columns * tokens)).map { Float(sin(Double($0) * 0.37)) }
+        for format in chosen {
+            guard columns % format.blockSize == 0 else { continue }
+            let rowBytes = format.rowBytes(count: columns)
+            let total = rowBytes * rows
+            let weights = UnsafeMutableRawPointer.allocate(byteCount: total, alignment: 64)
+            defer { weights.deallocate() }
+            // A few genuinely quantized rows, repeated: distinct memory, realistic block contents.
+            let distinct = 8
+            for r in 0..<distinct {
+                let row = (0..<columns).map { Float(sin(Double($0 * (r + 3)) * 0.011)) * 0.05 }
+                row.withUnsafeBufferPointer { ReferenceQuantizer.quantize(format, $0.baseAddress!, count: columns, into: weights + r * rowBytes) }
+            }
+            for r in distinct..<rows { (weights + r * rowBytes).copyMemory(from: weights + (r % distinct) * rowBytes, byteCount: rowBytes) }
+            let stride = QuantizedKernels.activationBytes(for: format, columns: columns)
+            let activations = UnsafeMutableRawPointer.allocate(byteCount: stride * tokens, alignment: 64)
+            defer { activations.deallocate() }
+            var y = [Float](repeating: 0, count: rows * tokens)
+            for threadCount in threadCounts {
+                let pool = ThreadPool(threads: threadCount)
+                var seconds: [Double] = []
+                for _ in 0..<(repetitions + 1) {
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    x.withUnsafeBufferPointer { xs in
+                        for t in 0..<tokens {
+                            QuantizedKernels.quantizeActivations(for: format, xs.baseAddress! + t * columns, columns: columns, into: activations + t * stride)
+                        }
+                    }
+                    y.withUnsafeMutableBufferPointer { out in
+                        let yp = out.baseAddress!
+                        pool.parallelFor(rows) { _, slice in
+                            if tokens == 1 {
+                                QuantizedKernels.dotRows(format, weights: weights, rowBytes: rowBytes, rows: slice, columns: columns,
+                                                         activations: activations, into: yp)
+                            } else {
+                                QuantizedKernels.dotRowsBatched(format, weights: weights, rowBytes: rowBytes, rows: slice, columns: columns,
+                                                                activations: activations, activationStride: stride, tokens: tokens,
+                                                                into: yp, ldy: rows)
+                            }
+                        }
+                    }
+                    seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                }
+                seconds.removeFirst() // warm-up
+                let median = seconds.sorted()[seconds.count / 2]
+                Console.out(String(format: "%@ threads %d: %.1f MB in %.2f ms = %.2f GB/s (%.1f token-rows/s)\n",
+                                   format.description, threadCount, Double(total) / 1e6, median * 1e3,
+                                   Double(total) / median / 1e9, Double(tokens) / median))
+            }
+        }
+    }
+}

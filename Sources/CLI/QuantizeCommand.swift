@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import ModelFiles
+import Tokenization
+
+struct QuantizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quantize",
+        abstract: "Write a GGUF file llama.cpp can load, from a Hugging Face checkpoint or a synthetic Falcon-7B.",
+        discussion: """
+            Types: \(FalconGGUFConverter.OutputType.names.joined(separator: ", ")). Quantization follows llama.cpp's
+            reference algorithms (round-to-nearest for the legacy types, the K-quant scale searches for K types);
+            the output matrix is Q8_0 and norms stay F32, as llama-quantize does for Falcon.
+            --synthetic falcon-7b --layers N writes seeded random weights with Falcon-7B's real shapes, for
+            benchmarking without the 14 GB download.
+            """
+    )
+
+    @Option(help: "A Hugging Face Falcon checkpoint directory (config.json + safetensors).")
+    var model: String?
+
+    @Option(help: "Make a synthetic model instead: falcon-7b.")
+    var synthetic: String?
+
+    @Option(help: "Layers of the synthetic model.")
+    var layers = 2
+
+    @Option(help: "Tokenizer to store in a synthetic model (tokenizer.json or .gguf); none by default.")
+    var tokenizer: String?
+
+    @Option(help: "Seed of the synthetic weights.")
+    var seed: UInt64 = 42
+
+    @Option(help: "The type of the 2-D weights.")
+    var type: String
+
+    @Option(help: "The GGUF file to write (replaced only once complete).")
+    var out: String
+
+    @Option(help: "Worker threads (0: one per core).")
+    var threads = 0
+
+    func validate() throws {
+        if (model == nil) == (synthetic == nil) { throw ValidationError("give exactly one of --model PATH or --synthetic falcon-7b") }
+        if FalconGGUFConverter.OutputType(type) == nil {
+            throw ValidationError("--type \(type) is not one of \(FalconGGUFConverter.OutputType.names.joined(separator: ", "))")
+        }
+        if let synthetic, synthetic != "falcon-7b" { throw ValidationError("--synthetic knows only falcon-7b") }
+        if layers < 1 || layers > 80 { throw ValidationError("--layers must be between 1 and 80") }
+    }
+
+    func run() throws {
+        let outputType = FalconGGUFConverter.OutputType(type)!
+        let started = Date()
+        if let model {
+            let opened = try OpenedModel.open(path: model)
+            try FalconGGUFConverter.convert(opened, to: outputType, path: out, threads: threads) { Console.error($0) }
+        } else {
+            let vocabulary = try tokenizer.map { try TokenizerLocator.load(path: $0) }
+            try FalconGGUFConverter.synthesizeFalcon7B(layers: layers, to: outputType, path: out, tokenizer: vocabulary,
+                                                       seed: seed, threads: threads) { Console.error($0) }
+        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
+        Console.error(String(format: "wrote %@ (%@, %.1f MB) in %.1f s", out, outputType.description, Double(size) / 1e6, Date().timeIntervalSince(started)))
+    }
+}

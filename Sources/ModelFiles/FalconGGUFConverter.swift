@@ -1,0 +1,318 @@
+import Foundation
+import Kernels
+import Tokenization
+
+/// Writes a Falcon model as a GGUF file that llama.cpp loads: the tensor names, metadata and tokenizer keys
+/// of llama.cpp's own converter (`falcon.*`, `tokenizer.ggml.pre = "falcon"`, the fused QKV rows reordered
+/// to its "jploski" layout), with 2-D weights stored as the requested type. As in `llama-quantize`, the
+/// output matrix of a quantized Falcon is Q8_0 whatever the type, norms stay F32, and K-quant types fall back
+/// for rows that are not a multiple of 256 (Q4_K → Q5_0, Q5_K → Q5_1, Q6_K → Q8_0).
+public enum FalconGGUFConverter {
+    /// What the 2-D weights become.
+    public enum OutputType: Equatable, Sendable, CustomStringConvertible {
+        case float(TensorType)  // F32, F16, BF16
+        case quantized(QuantFormat)
+
+        /// `f32`, `f16`, `bf16`, `q8_0`, `q4_0`, `q4_1`, `q5_0`, `q5_1`, `q4_k`, `q5_k`, `q6_k` (any case).
+        public init?(_ name: String) {
+            switch name.lowercased() {
+            case "f32": self = .float(.f32)
+            case "f16": self = .float(.f16)
+            case "bf16": self = .float(.bf16)
+            case "q8_0": self = .quantized(.q8_0)
+            case "q4_0": self = .quantized(.q4_0)
+            case "q4_1": self = .quantized(.q4_1)
+            case "q5_0": self = .quantized(.q5_0)
+            case "q5_1": self = .quantized(.q5_1)
+            case "q4_k": self = .quantized(.q4_K)
+            case "q5_k": self = .quantized(.q5_K)
+            case "q6_k": self = .quantized(.q6_K)
+            default: return nil
+            }
+        }
+
+        public static let names = ["f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q4_k", "q5_k", "q6_k"]
+
+        public var description: String {
+            switch self {
+            case let .float(type): return type.description
+            case let .quantized(format): return format.description
+            }
+        }
+
+        /// llama.cpp's `general.file_type` (LLAMA_FTYPE_*).
+        var fileType: UInt32 {
+            switch self {
+            case .float(.f32): return 0
+            case .float(.bf16): return 32
+            case .float: return 1
+            case let .quantized(format):
+                switch format {
+                case .q4_0: return 2
+                case .q4_1: return 3
+                case .q8_0: return 7
+                case .q5_0: return 8
+                case .q5_1: return 9
+                case .q4_K: return 14
+                case .q5_K: return 16
+                case .q6_K: return 18
+                default: return 7
+                }
+            }
+        }
+
+        /// The type a matrix with rows of `rowLength` gets.
+        func tensorType(rowLength: Int, isOutput: Bool) -> TensorType {
+            switch self {
+            case let .float(type): return type
+            case let .quantized(format):
+                if isOutput { return .q8_0 }
+                if rowLength % format.blockSize == 0 { return TensorType(rawValue: format.rawValue)! }
+                switch format {
+                case .q4_K: return .q5_0
+                case .q5_K: return .q5_1
+                default: return .q8_0
+                }
+            }
+        }
+    }
+
+    /// One tensor to write: its GGUF name, shape `[rows, columns]` (1-D tensors have one row), type, and a
+    /// source for its rows as f32.
+    struct PlannedTensor {
+        var name: String
+        var rows: Int
+        var columns: Int
+        var type: TensorType
+        var isVector: Bool
+        var row: (_ index: Int, _ into: UnsafeMutablePointer<Float>) -> Void
+    }
+
+    /// Converts an opened Hugging Face checkpoint (or re-types a GGUF's float tensors) into a GGUF at `path`.
+    public static func convert(_ model: OpenedModel, to type: OutputType, path: String, threads: Int = 0,
+                               progress: (String) -> Void = { _ in }) throws {
+        let config = model.config
+        guard !config.alibi, !config.bias, config.parallelAttention else {
+            throw ModelFileError(model.path, "llama.cpp's falcon architecture has no ALiBi, linear biases or sequential attention; this layout (\(config.layoutName)) cannot be written as GGUF")
+        }
+        guard model.format == .huggingFace else {
+            throw ModelFileError(model.path, "quantize reads a Hugging Face checkpoint (config.json + safetensors); this is already a GGUF file")
+        }
+        let source = model.tensors
+        func view(_ name: String) throws -> TensorView {
+            guard let view = source.tensor(named: name) else { throw ModelFileError(model.path, "tensor \(name) is missing") }
+            guard [.f32, .f16, .bf16].contains(view.info.type) else {
+                throw ModelFileError(model.path, "tensor \(name) is \(view.info.type); only F32, F16 and BF16 checkpoints can be converted")
+            }
+            return view
+        }
+        func rowReader(_ view: TensorView, columns: Int, permutation: ((Int) -> Int)? = nil) -> (Int, UnsafeMutablePointer<Float>) -> Void {
+            let base = view.bytes.baseAddress!
+            let elementType = view.info.type
+            return { index, output in
+                let row = permutation?(index) ?? index
+                widen(elementType, base + row * columns * elementType.bytesPerBlock, count: columns, into: output)
+            }
+        }
+        let hidden = config.hiddenSize, d = config.headDimension, heads = config.headCount, groups = config.kvHeadCount
+        let qkvRows = (heads + 2 * groups) * d
+        var plan: [PlannedTensor] = []
+        func matrix(_ gguf: String, _ hf: String, rows: Int, columns: Int, isOutput: Bool = false, permutation: ((Int) -> Int)? = nil) throws {
+            let tensor = try view(hf)
+            guard tensor.info.shape == [rows, columns] else {
+                throw ModelFileError(model.path, "tensor \(hf) has shape \(tensor.info.shape), expected \([rows, columns])")
+            }
+            plan.append(PlannedTensor(name: gguf, rows: rows, columns: columns,
+                                      type: type.tensorType(rowLength: columns, isOutput: isOutput), isVector: false,
+                                      row: rowReader(tensor, columns: columns, permutation: permutation)))
+        }
+        func vector(_ gguf: String, _ hf: String) throws {
+            let tensor = try view(hf)
+            guard tensor.info.elementCount == hidden else {
+                throw ModelFileError(model.path, "tensor \(hf) has shape \(tensor.info.shape), expected [\(hidden)]")
+            }
+            plan.append(PlannedTensor(name: gguf, rows: 1, columns: hidden, type: .f32, isVector: true, row: rowReader(tensor, columns: hidden)))
+        }
+        let untied = source.tensor(named: "lm_head.weight") != nil
+        try matrix("token_embd.weight", "transformer.word_embeddings.weight", rows: config.vocabularySize, columns: hidden, isOutput: !untied)
+        let perGroup = heads / groups
+        // HF groups each KV head with its query heads; llama.cpp wants all Q, then all K, then all V.
+        let jploski: (Int) -> Int = { row in
+            let head = row / d, offset = row % d
+            if head < heads { return ((head / perGroup) * (perGroup + 2) + head % perGroup) * d + offset }
+            if head < heads + groups { return ((head - heads) * (perGroup + 2) + perGroup) * d + offset }
+            return ((head - heads - groups) * (perGroup + 2) + perGroup + 1) * d + offset
+        }
+        let twoNorms = config.newDecoderArchitecture && config.layerNormsPerLayer == 2
+        for layer in 0..<config.layerCount {
+            let hf = "transformer.h.\(layer).", gguf = "blk.\(layer)."
+            let mlpNorm = twoNorms ? "ln_mlp" : "input_layernorm"
+            try vector(gguf + "attn_norm.weight", hf + mlpNorm + ".weight")
+            try vector(gguf + "attn_norm.bias", hf + mlpNorm + ".bias")
+            if twoNorms {
+                try vector(gguf + "attn_norm_2.weight", hf + "ln_attn.weight")
+                try vector(gguf + "attn_norm_2.bias", hf + "ln_attn.bias")
+            }
+            try matrix(gguf + "attn_qkv.weight", hf + "self_attention.query_key_value.weight", rows: qkvRows, columns: hidden, permutation: jploski)
+            try matrix(gguf + "attn_output.weight", hf + "self_attention.dense.weight", rows: hidden, columns: hidden)
+            try matrix(gguf + "ffn_up.weight", hf + "mlp.dense_h_to_4h.weight", rows: config.feedForwardSize, columns: hidden)
+            try matrix(gguf + "ffn_down.weight", hf + "mlp.dense_4h_to_h.weight", rows: hidden, columns: config.feedForwardSize)
+        }
+        try vector("output_norm.weight", "transformer.ln_f.weight")
+        try vector("output_norm.bias", "transformer.ln_f.bias")
+        if untied { try matrix("output.weight", "lm_head.weight", rows: config.vocabularySize, columns: hidden, isOutput: true) }
+
+        var writer = try GGUFWriter()
+        writeMetadata(&writer, config: config, type: type, name: URL(fileURLWithPath: model.path).lastPathComponent, tokenizer: model.tokenizer)
+        try write(plan, with: &writer, to: path, threads: threads, progress: progress)
+    }
+
+    /// A model of Falcon-7B's real shapes (hidden 4544, 71 heads, 1 KV head, FFN 18176, vocabulary 65024)
+    /// with `layers` layers of seeded random weights: the real per-layer cost without the real download.
+    public static func synthesizeFalcon7B(layers: Int, to type: OutputType, path: String, tokenizer: FalconTokenizer?,
+                                          seed: UInt64 = 42, threads: Int = 0, progress: (String) -> Void = { _ in }) throws {
+        let config = FalconConfig(hiddenSize: 4544, headCount: 71, kvHeadCount: 1, layerCount: layers, vocabularySize: 65024,
+                                  feedForwardSize: 18176)
+        var plan: [PlannedTensor] = []
+        func random(_ name: String, rows: Int, columns: Int, isOutput: Bool = false) {
+            let tensorSeed = seed ^ UInt64(truncatingIfNeeded: name.hashValueStable)
+            plan.append(PlannedTensor(name: name, rows: rows, columns: columns, type: type.tensorType(rowLength: columns, isOutput: isOutput),
+                                      isVector: false, row: { index, output in
+                                          var generator = SplitMixNormal(seed: tensorSeed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
+                                          for i in 0..<columns { output[i] = generator.next() * 0.02 }
+                                      }))
+        }
+        func constant(_ name: String, _ value: Float) {
+            plan.append(PlannedTensor(name: name, rows: 1, columns: config.hiddenSize, type: .f32, isVector: true,
+                                      row: { _, output in output.initialize(repeating: value, count: config.hiddenSize) }))
+        }
+        let hidden = config.hiddenSize
+        random("token_embd.weight", rows: config.vocabularySize, columns: hidden)
+        for layer in 0..<layers {
+            let block = "blk.\(layer)."
+            constant(block + "attn_norm.weight", 1)
+            constant(block + "attn_norm.bias", 0)
+            random(block + "attn_qkv.weight", rows: hidden + 2 * config.headDimension, columns: hidden)
+            random(block + "attn_output.weight", rows: hidden, columns: hidden)
+            random(block + "ffn_up.weight", rows: config.feedForwardSize, columns: hidden)
+            random(block + "ffn_down.weight", rows: hidden, columns: config.feedForwardSize)
+        }
+        constant("output_norm.weight", 1)
+        constant("output_norm.bias", 0)
+        random("output.weight", rows: config.vocabularySize, columns: hidden, isOutput: true)
+        var writer = try GGUFWriter()
+        writeMetadata(&writer, config: config, type: type, name: "falcon-7b-synthetic-\(layers)l", tokenizer: tokenizer)
+        try write(plan, with: &writer, to: path, threads: threads, progress: progress)
+    }
+
+    static func writeMetadata(_ writer: inout GGUFWriter, config: FalconConfig, type: OutputType, name: String, tokenizer: FalconTokenizer?) {
+        writer.set("general.architecture", .string("falcon"))
+        writer.set("general.name", .string(name))
+        writer.set("falcon.context_length", .uint32(UInt32(config.contextLength)))
+        writer.set("falcon.tensor_data_layout", .string("jploski"))
+        writer.set("falcon.embedding_length", .uint32(UInt32(config.hiddenSize)))
+        writer.set("falcon.feed_forward_length", .uint32(UInt32(config.feedForwardSize)))
+        writer.set("falcon.block_count", .uint32(UInt32(config.layerCount)))
+        writer.set("falcon.attention.head_count", .uint32(UInt32(config.headCount)))
+        writer.set("falcon.attention.head_count_kv", .uint32(UInt32(config.kvHeadCount)))
+        writer.set("falcon.attention.layer_norm_epsilon", .float32(config.layerNormEpsilon))
+        if config.ropeTheta != 10_000 { writer.set("falcon.rope.freq_base", .float32(config.ropeTheta)) }
+        writer.set("general.file_type", .uint32(type.fileType))
+        writer.set("general.quantization_version", .uint32(2))
+        if let tokenizer {
+            writer.set("tokenizer.ggml.model", .string("gpt2"))
+            writer.set("tokenizer.ggml.pre", .string("falcon"))
+            writer.set("tokenizer.ggml.tokens", GGUFValue.strings(tokenizer.vocabulary))
+            writer.set("tokenizer.ggml.token_type", GGUFValue.int32s(tokenizer.vocabulary.indices.map { tokenizer.specialTokenIDs.contains($0) ? 3 : 1 }))
+            writer.set("tokenizer.ggml.merges", GGUFValue.strings(tokenizer.merges.map { "\($0.0) \($0.1)" }))
+            writer.set("tokenizer.ggml.bos_token_id", .uint32(UInt32(config.bosTokenID)))
+            writer.set("tokenizer.ggml.eos_token_id", .uint32(UInt32(config.eosTokenID)))
+        } else {
+            writer.set("tokenizer.ggml.model", .string("no_vocab"))
+            writer.set("falcon.vocab_size", .uint32(UInt32(config.vocabularySize)))
+        }
+    }
+
+    /// Adds every planned tensor (encoded on the thread pool, one tensor in memory at a time) and writes.
+    static func write(_ plan: [PlannedTensor], with writer: inout GGUFWriter, to path: String, threads: Int,
+                      progress: (String) -> Void) throws {
+        let pool = ThreadPool(threads: threads)
+        for tensor in plan {
+            let info = TensorInfo(name: tensor.name, type: tensor.type, shape: tensor.isVector ? [tensor.columns] : [tensor.rows, tensor.columns])
+            try writer.addTensor(info) {
+                encode(tensor, pool: pool)
+            }
+        }
+        progress("writing \(plan.count) tensors to \(path)")
+        try writer.write(to: path)
+    }
+
+    static func encode(_ tensor: PlannedTensor, pool: ThreadPool) -> Data {
+        let rowBytes = tensor.columns / tensor.type.blockSize * tensor.type.bytesPerBlock
+        var data = Data(count: rowBytes * tensor.rows)
+        data.withUnsafeMutableBytes { output in
+            let base = output.baseAddress!
+            pool.parallelFor(tensor.rows) { _, rows in
+                let row = UnsafeMutablePointer<Float>.allocate(capacity: tensor.columns)
+                defer { row.deallocate() }
+                for index in rows {
+                    tensor.row(index, row)
+                    narrow(row, count: tensor.columns, to: tensor.type, into: base + index * rowBytes)
+                }
+            }
+        }
+        return data
+    }
+
+    static func widen(_ type: TensorType, _ source: UnsafeRawPointer, count: Int, into output: UnsafeMutablePointer<Float>) {
+        let halves = source.assumingMemoryBound(to: UInt16.self)
+        switch type {
+        case .f16: for i in 0..<count { output[i] = HalfPrecision.float(fromHalf: halves[i]) }
+        case .bf16: for i in 0..<count { output[i] = HalfPrecision.float(fromBFloat16: halves[i]) }
+        default: output.update(from: source.assumingMemoryBound(to: Float.self), count: count)
+        }
+    }
+
+    static func narrow(_ row: UnsafePointer<Float>, count: Int, to type: TensorType, into output: UnsafeMutableRawPointer) {
+        switch type {
+        case .f32: output.copyMemory(from: row, byteCount: count * 4)
+        case .f16: for i in 0..<count { output.storeBytes(of: HalfPrecision.half(from: row[i]), toByteOffset: i * 2, as: UInt16.self) }
+        case .bf16: for i in 0..<count { output.storeBytes(of: HalfPrecision.bfloat16(from: row[i]), toByteOffset: i * 2, as: UInt16.self) }
+        default: ReferenceQuantizer.quantize(QuantFormat(rawValue: type.rawValue)!, row, count: count, into: output)
+        }
+    }
+}
+
+/// Normal deviates from SplitMix64 and Box–Muller: reproducible across machines and thread counts.
+struct SplitMixNormal {
+    private var state: UInt64
+    private var spare: Float?
+
+    init(seed: UInt64) { state = seed }
+
+    private mutating func nextUniform() -> Float {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        z ^= z >> 31
+        return (Float(z >> 40) + 0.5) * 0x1p-24
+    }
+
+    mutating func next() -> Float {
+        if let spare {
+            self.spare = nil
+            return spare
+        }
+        let radius = (-2 * logf(nextUniform())).squareRoot(), angle = 2 * Float.pi * nextUniform()
+        spare = radius * sinf(angle)
+        return radius * cosf(angle)
+    }
+}
+
+extension String {
+    /// FNV-1a of the UTF-8 bytes: stable across runs (Swift's `hashValue` is seeded per process).
+    var hashValueStable: UInt64 {
+        utf8.reduce(0xCBF2_9CE4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01B3 }
+    }
+}
