@@ -9,10 +9,13 @@ struct ClairePipeline: AsyncParsableCommand {
         subcommands: [
             TokenizeCommand.self,
             BenchTokenizerCommand.self,
+            BenchKernelsCommand.self,
             GenerateCommand.self,
             PerplexityCommand.self,
             InspectCommand.self,
+            QuantizeCommand.self,
             ValidateCommand.self,
+            RunCommand.self,
         ]
     )
 

@@ -148,6 +148,6 @@ private func problems(_ text: String) -> [String] {
         let spec = try PipelineLoader.load(path: url.path, checkModelExists: false)
         #expect(spec.name == name)
         #expect(spec.input.paths == ["Samples/transcripts"])
-        #expect(spec.model.path == "Samples/models/claire-tiny-fr")
+        #expect(spec.model.path == "Samples/models/claire-tiny-fr.Q8_0.gguf")
     }
 }

@@ -1,0 +1,135 @@
+import ArgumentParser
+import Foundation
+import Logging
+import Pipelines
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a pipeline once over its inputs and write its outputs.",
+        discussion: """
+            Outputs: <output>/<step>/<source relative to its input root>.jsonl (one record per window), .md beside it \
+            when the pipeline asks for Markdown, and <output>/manifest.json. Each file is written atomically once complete. \
+            A bad input is reported and skipped; the run then exits 1 with a summary.
+            """
+    )
+
+    @Argument(help: "The pipeline YAML file.")
+    var pipeline: String
+
+    @Option(help: "Input file or folder (repeatable); replaces the pipeline's input paths.")
+    var input: [String] = []
+
+    @Option(help: "Output folder; replaces the pipeline's output dir.")
+    var output: String?
+
+    @Option(help: "Model path; replaces the pipeline's model path.")
+    var model: String?
+
+    @Option(help: "Process only the first N windows of each file.")
+    var limit: Int?
+
+    @Flag(help: "Prepare windows and render prompts, print them as JSON lines, generate nothing.")
+    var dryRun = false
+
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit must be 1 or more") }
+    }
+
+    func run() throws {
+        var spec = try PipelineLoader.load(path: pipeline, checkModelExists: model == nil)
+        if let model { spec.model.path = model }
+        if !input.isEmpty { spec.input.paths = input }
+        let outputDirectory = output ?? spec.output.dir
+        let files = try InputEnumerator.files(in: spec.input.paths, include: spec.input.include)
+        let logger = Logger(label: "claire-pipeline.run")
+        let started = Date()
+        let engine = try EngineTextGenerator(path: spec.model.path, threads: spec.model.threads)
+        let preparer = ClaireTextPreparer(countTokens: engine.countTokens)
+        if dryRun {
+            for file in files {
+                do {
+                    let prepared = try preparer.prepare(path: file.path, spec: spec)
+                    for (index, window) in prepared.windows.prefix(limit ?? Int.max).enumerated() {
+                        Console.out(try JSONText.line(["source": file.path, "window": index, "text": window.text, "tokens": engine.countTokens(window.text)]))
+                    }
+                } catch {
+                    Console.error("error: \(Console.describe(error))")
+                }
+            }
+            Console.flush()
+            return
+        }
+        let runner = PipelineRunner(spec: spec, output: outputDirectory, generator: engine, preparer: preparer, logger: logger)
+        runner.windowLimit = limit
+        let progress = RunProgress(totalFiles: files.count)
+        var results: [(source: String, outputs: [String], error: String?)] = []
+        for file in files {
+            do {
+                let outputs = try runner.process(file, onEvent: progress.handle)
+                results.append((file.path, outputs.map(\.path), nil))
+            } catch {
+                let message = Console.describe(error)
+                progress.handle(.fileFailed(file, error: message))
+                results.append((file.path, [], message))
+            }
+        }
+        progress.finish()
+        let manifest = RunManifest(
+            pipelineName: spec.name, pipelineFile: pipeline, pipelineHash: try SHA256.hex(ofFile: pipeline),
+            model: spec.model.path, modelHash: try SHA256.hex(ofTree: spec.model.path), started: started, finished: Date(), files: results)
+        try manifest.write(to: OutputLayout(directory: outputDirectory).manifest)
+        let failed = results.filter { $0.error != nil }
+        Console.error("\(results.count - failed.count) of \(results.count) files done, \(failed.count) failed; outputs in \(outputDirectory)")
+        if !failed.isEmpty {
+            for failure in failed { Console.error("error: \(failure.error ?? "")") }
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// Progress on stderr: a redrawn line on a terminal (files, windows, tokens, tokens/s, ETA), plain lines otherwise.
+final class RunProgress {
+    private let totalFiles: Int
+    private let isTerminal = isatty(2) == 1
+    private var filesDone = 0
+    private var windowsDone = 0
+    private var windowsInFile = 0
+    private var tokens = 0
+    private var seconds = 0.0
+    private let started = Date()
+
+    init(totalFiles: Int) { self.totalFiles = totalFiles }
+
+    func handle(_ event: PipelineRunner.Event) {
+        switch event {
+        case .fileStarted(let file, let windows):
+            windowsInFile = windows
+            if !isTerminal { Console.error("[\(filesDone + 1)/\(totalFiles)] \(file.path): \(windows) windows") }
+        case .windowFinished(_, _, _, let generated, let elapsed):
+            windowsDone += 1
+            tokens += generated
+            seconds += elapsed
+            if isTerminal { redraw() }
+        case .fileFinished(let file, let outputs):
+            filesDone += 1
+            if !isTerminal { Console.error("done \(file.path) → \(outputs.count) files") } else { redraw() }
+        case .fileFailed(let file, let error):
+            filesDone += 1
+            if isTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+            Console.error("skipped \(file.path): \(error)")
+        }
+    }
+
+    private func redraw() {
+        let rate = seconds > 0 ? Double(tokens) / seconds : 0
+        let elapsed = Date().timeIntervalSince(started)
+        let eta = filesDone > 0 ? elapsed / Double(filesDone) * Double(totalFiles - filesDone) : 0
+        let line = String(format: "\r\u{1B}[Kfiles %d/%d  windows %d  tokens %d  %.1f tok/s  ETA %.0fs", filesDone, totalFiles, windowsDone, tokens, rate, eta)
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    func finish() {
+        if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}
