@@ -112,10 +112,15 @@ struct ModelOptions: ParsableArguments {
     var quantize: String?
 
     func load() throws -> FalconModel {
-        if let quantize {
-            throw CLIError("--quantize \(quantize): in-process quantization is not available in this build yet")
+        guard let quantize else { return try FalconModel(path: model, threads: threads) }
+        guard let type = FalconGGUFConverter.OutputType(quantize) else {
+            throw CLIError("--quantize \(quantize) is not one of \(FalconGGUFConverter.OutputType.names.joined(separator: ", "))")
         }
-        return try FalconModel(path: model, threads: threads)
+        let opened = try OpenedModel.open(path: model)
+        guard opened.format == .huggingFace else {
+            throw CLIError("\(model): --quantize quantizes a Hugging Face checkpoint while loading; this GGUF file is already in its final types")
+        }
+        return try FalconModel(FalconGGUFConverter.quantizedInMemory(opened, to: type, threads: threads), threads: threads)
     }
 }
 

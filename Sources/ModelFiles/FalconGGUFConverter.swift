@@ -88,9 +88,31 @@ public enum FalconGGUFConverter {
         var row: (_ index: Int, _ into: UnsafeMutablePointer<Float>) -> Void
     }
 
-    /// Converts an opened Hugging Face checkpoint (or re-types a GGUF's float tensors) into a GGUF at `path`.
+    /// Converts an opened Hugging Face checkpoint into a GGUF at `path`.
     public static func convert(_ model: OpenedModel, to type: OutputType, path: String, threads: Int = 0,
                                progress: (String) -> Void = { _ in }) throws {
+        let plan = try self.plan(model, to: type)
+        var writer = try GGUFWriter()
+        writeMetadata(&writer, config: model.config, type: type, name: URL(fileURLWithPath: model.path).lastPathComponent, tokenizer: model.tokenizer)
+        try write(plan, with: &writer, to: path, threads: threads, progress: progress)
+    }
+
+    /// The checkpoint quantized in memory, with the tensors `convert` would write (GGUF names and layout):
+    /// the analog of transformers' `load_in_4bit=True`. Only the quantized copy is kept resident; the
+    /// checkpoint's own pages are read once and can be dropped by the kernel.
+    public static func quantizedInMemory(_ model: OpenedModel, to type: OutputType, threads: Int = 0) throws -> OpenedModel {
+        let plan = try self.plan(model, to: type)
+        let pool = ThreadPool(threads: threads)
+        let tensors = InMemoryTensors()
+        for tensor in plan {
+            tensors.add(TensorInfo(name: tensor.name, type: tensor.type, shape: tensor.isVector ? [tensor.columns] : [tensor.rows, tensor.columns]),
+                        encode(tensor, pool: pool))
+        }
+        return OpenedModel(path: model.path, format: .gguf, config: model.config, tensors: tensors, files: model.files, tokenizer: model.tokenizer)
+    }
+
+    /// What to write: every tensor's GGUF name, type and a reader of its rows from the checkpoint.
+    static func plan(_ model: OpenedModel, to type: OutputType) throws -> [PlannedTensor] {
         let config = model.config
         guard !config.alibi, !config.bias, config.parallelAttention else {
             throw ModelFileError(model.path, "llama.cpp's falcon architecture has no ALiBi, linear biases or sequential attention; this layout (\(config.layoutName)) cannot be written as GGUF")
@@ -161,10 +183,7 @@ public enum FalconGGUFConverter {
         try vector("output_norm.weight", "transformer.ln_f.weight")
         try vector("output_norm.bias", "transformer.ln_f.bias")
         if untied { try matrix("output.weight", "lm_head.weight", rows: config.vocabularySize, columns: hidden, isOutput: true) }
-
-        var writer = try GGUFWriter()
-        writeMetadata(&writer, config: config, type: type, name: URL(fileURLWithPath: model.path).lastPathComponent, tokenizer: model.tokenizer)
-        try write(plan, with: &writer, to: path, threads: threads, progress: progress)
+        return plan
     }
 
     /// A model of Falcon-7B's real shapes (hidden 4544, 71 heads, 1 KV head, FFN 18176, vocabulary 65024)

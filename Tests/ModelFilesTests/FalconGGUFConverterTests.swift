@@ -47,4 +47,20 @@ struct FalconGGUFConverterTests {
         let theirTokenizer = try FalconTokenizer(gguf: theirs)
         #expect(ourTokenizer.encode("Bonjour, je m'appelle Zoé ; 2048 tokens !") == theirTokenizer.encode("Bonjour, je m'appelle Zoé ; 2048 tokens !"))
     }
+
+    /// `--quantize` when loading: the tensors held in memory are those the file would hold.
+    @Test(arguments: ["q8_0", "q4_0"])
+    func inMemoryQuantizationHoldsLlamaQuantizesTensors(_ type: String) throws {
+        let model = try OpenedModel.open(path: try #require(SharedFiles.url("reference/models/claire-tiny-fr")).path)
+        let quantized = try FalconGGUFConverter.quantizedInMemory(model, to: try #require(FalconGGUFConverter.OutputType(type)), threads: 2)
+        let theirs = try GGUFFile(path: try #require(SharedFiles.url("reference/gguf/claire-tiny-fr.\(type.uppercased()).gguf")).path)
+        #expect(quantized.format == .gguf)
+        #expect(Set(quantized.tensors.tensorInfos.map(\.name)) == Set(theirs.tensorInfos.map(\.name)))
+        for info in theirs.tensorInfos {
+            let mine = try quantized.tensors.requireTensor(named: info.name)
+            let reference = try theirs.requireTensor(named: info.name)
+            #expect(mine.info == reference.info, "\(info.name)")
+            #expect(mine.bytes.elementsEqual(reference.bytes), "\(info.name)")
+        }
+    }
 }
