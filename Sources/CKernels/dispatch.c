@@ -40,13 +40,30 @@ static int layout(uint32_t type, ck_row_dot *dot, int64_t *block, size_t *bytes,
     }
 }
 
+/// The four-row body for `type`, when there is one for this CPU.
+static ck_rows4_dot rows4(uint32_t type) {
+    if (!ck_uses_avx2()) return 0;
+    switch (type) {
+    case CK_Q4_0: return ck_dot4_q4_0_avx2;
+    case CK_Q4_1: return ck_dot4_q4_1_avx2;
+    case CK_Q5_0: return ck_dot4_q5_0_avx2;
+    case CK_Q5_1: return ck_dot4_q5_1_avx2;
+    case CK_Q8_0: return ck_dot4_q8_0_avx2;
+    default: return 0;
+    }
+}
+
 int ck_dot_rows(uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
                 int64_t count, const void *activations, float *out) {
     ck_row_dot dot; int64_t block; size_t bytes, act_bytes;
     if (layout(type, &dot, &block, &bytes, &act_bytes) != 0 || count % block != 0) return -1;
     const int64_t nb = count / block;
     const char *base = weights;
-    for (int64_t r = row_begin; r < row_end; r++) out[r] = dot(nb, base + (size_t)r * row_bytes, activations);
+    int64_t r = row_begin;
+    const ck_rows4_dot four = rows4(type);
+    if (four)
+        for (; r + 4 <= row_end; r += 4) four(nb, base + (size_t)r * row_bytes, row_bytes, activations, out + r);
+    for (; r < row_end; r++) out[r] = dot(nb, base + (size_t)r * row_bytes, activations);
     return 0;
 }
 

@@ -11,4 +11,12 @@ typedef float (*ck_row_dot)(int64_t nb, const void *w, const void *a);
 CK_DECLARE(q4_0) CK_DECLARE(q4_1) CK_DECLARE(q5_0) CK_DECLARE(q5_1) CK_DECLARE(q8_0)
 CK_DECLARE(q2_k) CK_DECLARE(q3_k) CK_DECLARE(q4_k) CK_DECLARE(q5_k) CK_DECLARE(q6_k)
 #undef CK_DECLARE
+
+/// Four rows `row_bytes` apart, starting at `w`, each · `a`, into out[0..3] (the legacy types' AVX2 decode path).
+typedef void (*ck_rows4_dot)(int64_t nb, const void *w, size_t row_bytes, const void *a, float *out);
+void ck_dot4_q4_0_avx2(int64_t, const void *, size_t, const void *, float *);
+void ck_dot4_q4_1_avx2(int64_t, const void *, size_t, const void *, float *);
+void ck_dot4_q5_0_avx2(int64_t, const void *, size_t, const void *, float *);
+void ck_dot4_q5_1_avx2(int64_t, const void *, size_t, const void *, float *);
+void ck_dot4_q8_0_avx2(int64_t, const void *, size_t, const void *, float *);
 #endif

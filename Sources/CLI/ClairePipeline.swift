@@ -9,6 +9,7 @@ struct ClairePipeline: AsyncParsableCommand {
         subcommands: [
             TokenizeCommand.self,
             BenchTokenizerCommand.self,
+            BenchCommand.self,
             BenchKernelsCommand.self,
             GenerateCommand.self,
             PerplexityCommand.self,

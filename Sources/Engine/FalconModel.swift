@@ -8,7 +8,8 @@ public final class FalconModel: @unchecked Sendable {
     public let config: FalconConfig
     public let opened: OpenedModel
     let weights: FalconWeights
-    let pool: ThreadPool
+    /// The workers every product of this model runs on.
+    public let pool: ThreadPool
     /// RoPE's cos and sin per position and frequency, `[context][headDim/2]`, as transformers computes them.
     let ropeCos: [Float]
     let ropeSin: [Float]

@@ -11,6 +11,9 @@ final class LinearKernels {
     static let tileRows = 64
     private let tiles: [UnsafeMutablePointer<Float>]
     private let maximumColumns: Int
+    /// One token's activations quantized for the integer dot products (Q8_0/Q8_1/Q8_K blocks, at most
+    /// 292 bytes per 256 values).
+    private let quantizedActivations: UnsafeMutableRawPointer
 
     init(pool: ThreadPool, maximumColumns: Int) {
         self.pool = pool
@@ -20,11 +23,13 @@ final class LinearKernels {
             tile.initialize(repeating: 0, count: Self.tileRows * maximumColumns)
             return tile
         }
+        quantizedActivations = UnsafeMutableRawPointer.allocate(byteCount: maximumColumns / 256 * 292 + 292, alignment: 64)
         BLAS.useSingleThread()
     }
 
     deinit {
         for tile in tiles { tile.deallocate() }
+        quantizedActivations.deallocate()
     }
 
     func apply(_ linear: Linear, _ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>) {
@@ -44,6 +49,16 @@ final class LinearKernels {
     func multiply(_ x: UnsafePointer<Float>, tokens: Int, _ weight: WeightMatrix, into y: UnsafeMutablePointer<Float>) {
         precondition(weight.columns <= maximumColumns)
         let n = weight.rows, k = weight.columns
+        if tokens == 1, let format = weight.quantFormat {
+            // Decode: quantize x to 8 bits once, then integer dot products stream the weight blocks as stored.
+            QuantizedKernels.quantizeActivations(for: format, x, columns: k, into: quantizedActivations)
+            let activations = UnsafeRawPointer(quantizedActivations)
+            pool.parallelFor(n) { _, rows in
+                QuantizedKernels.dotRows(format, weights: weight.base, rowBytes: weight.rowBytes, rows: rows, columns: k,
+                                         activations: activations, into: y)
+            }
+            return
+        }
         if tokens == 1 {
             pool.parallelFor(n) { worker, rows in
                 let scratch = tiles[worker]

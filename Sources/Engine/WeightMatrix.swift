@@ -10,6 +10,8 @@ public struct WeightMatrix: @unchecked Sendable {
     public let columns: Int
     public let rowBytes: Int
     let base: UnsafeRawPointer
+    /// The block format when the rows are quantized (they then have integer dot products).
+    let quantFormat: QuantFormat?
 
     init(_ view: TensorView, rows: Int, columns: Int) {
         name = view.info.name
@@ -18,6 +20,7 @@ public struct WeightMatrix: @unchecked Sendable {
         self.columns = columns
         rowBytes = columns / type.blockSize * type.bytesPerBlock
         base = view.bytes.baseAddress!
+        quantFormat = QuantFormat.weightFormats.first { $0.rawValue == view.info.type.rawValue }
     }
 
     @inline(__always)

@@ -13,7 +13,7 @@ struct QuantizedGGUFTests {
     struct Reference: Decodable {
         struct File: Decodable {
             struct Perplexity: Decodable { var perplexity: Double; var tokens: Int; var ctx: Int }
-            struct Prompt: Decodable { var top_ids: [Int32]; var top_logits: [Double] }
+            struct Prompt: Decodable { var top_ids: [Int32]; var top_logits: [Double]; var greedy_ids: [Int32]; var greedy_top1_margins: [Double] }
             var in_this_folder: Bool
             var perplexity_first_16384: Perplexity
             var prompts: [String: Prompt]
@@ -60,5 +60,27 @@ struct QuantizedGGUFTests {
             #expect(Int32(best) == theirs.top_ids[0],
                     "\(type) \(prompt.name): our top-1 \(best), llama.cpp's \(theirs.top_ids[0]) (its margin \(theirs.top_logits[0] - theirs.top_logits[1]))")
         }
+    }
+
+    /// Decoding one token at a time (the integer matrix-vector kernels, the KV cache) follows llama.cpp's
+    /// greedy continuation up to the first step where llama.cpp's own top-1 margin is below 0.1: closer calls
+    /// may flip between two correct engines (tanh vs exact GELU, f16 vs f32 KV cache).
+    @Test(arguments: files)
+    func greedyDecodingFollowsLlamaCpp(_ type: String) throws {
+        let name = "claire-tiny-fr.\(type).gguf"
+        let expected = try #require(Self.reference?.files[name])
+        let model = try FalconModel(path: try #require(SharedFiles.url("reference/gguf/\(name)")).path, threads: 2)
+        let tokenizer = try model.opened.requireTokenizer()
+        var compared = 0
+        for prompt in try #require(ClaireTinyTests.fixture).prompts {
+            let theirs = try #require(expected.prompts[prompt.name])
+            let comparable = theirs.greedy_top1_margins.firstIndex { $0 < 0.1 } ?? theirs.greedy_ids.count
+            guard comparable > 0 else { continue }
+            let result = try Generator(model: model).generate(promptIDs: prompt.ids, parameters: .greedy(maxNewTokens: comparable), tokenizer: tokenizer)
+            #expect(Array(result.ids.prefix(comparable)) == Array(theirs.greedy_ids.prefix(comparable)), "\(type) \(prompt.name): first \(comparable) greedy ids")
+            compared += comparable
+        }
+        print("\(type): \(compared) greedy tokens compared with llama.cpp")
+        #expect(compared >= 20, "too few comparable steps to mean anything")
     }
 }
