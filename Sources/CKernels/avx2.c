@@ -187,6 +187,33 @@ AVX2 void ck_dot4_q5_1_avx2(int64_t nb, const void *w, size_t row_bytes, const v
     for (int k = 0; k < 4; k++) out[k] = hsum8(acc[k]) + mins[k];
 }
 
+/// Four 16-bit rows · x: each 8-value chunk of x is loaded once for the four rows.
+#define WIDEN_ROWS4(NAME, WIDEN, SCALAR) \
+AVX2 void NAME(const float *x, const void *w, size_t row_bytes, int64_t count, float *out) { \
+    const uint16_t *r[4]; for (int k = 0; k < 4; k++) r[k] = (const uint16_t *)((const char *)w + (size_t)k * row_bytes); \
+    __m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() }; \
+    int64_t i = 0; \
+    for (; i + 8 <= count; i += 8) { \
+        const __m256 xv = _mm256_loadu_ps(x + i); \
+        for (int k = 0; k < 4; k++) acc[k] = _mm256_fmadd_ps(xv, WIDEN(_mm_loadu_si128((const __m128i *)(r[k] + i))), acc[k]); \
+    } \
+    for (int k = 0; k < 4; k++) { \
+        float sum = hsum8(acc[k]); \
+        for (int64_t j = i; j < count; j++) sum += x[j] * SCALAR(r[k][j]); \
+        out[k] = sum; \
+    } \
+}
+AVX2 static inline __m256 widen_half(__m128i h) { return _mm256_cvtph_ps(h); }
+AVX2 static inline __m256 widen_bf16(__m128i h) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16)); }
+static inline float scalar_bf16(uint16_t h) { const uint32_t b = (uint32_t)h << 16; float f; memcpy(&f, &b, 4); return f; }
+WIDEN_ROWS4(ck_dot4_f16_avx2, widen_half, half)
+AVX2 void ck_widen_f16_avx2(const uint16_t *h, float *out, int64_t count) {
+    int64_t i = 0;
+    for (; i + 8 <= count; i += 8) _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(h + i))));
+    for (; i < count; i++) out[i] = half(h[i]);
+}
+WIDEN_ROWS4(ck_dot4_bf16_avx2, widen_bf16, scalar_bf16)
+
 /// Σ_g sc[g]·Σ_{i∈g} q[i]·a[i] over a 256-block unpacked to signed bytes, 16 scales of 16.
 AVX2 static inline int super_isum(const int8_t *q, const int8_t *a, const int16_t *sc) {
     __m256i acc = _mm256_setzero_si256();
@@ -322,4 +349,9 @@ FALLBACK(q2_k) FALLBACK(q3_k) FALLBACK(q4_k) FALLBACK(q5_k) FALLBACK(q6_k)
 #define FALLBACK4(T) void ck_dot4_##T##_avx2(int64_t nb, const void *w, size_t rb, const void *a, float *out) { \
     for (int k = 0; k < 4; k++) out[k] = ck_dot_##T##_generic(nb, (const char *)w + (size_t)k * rb, a); }
 FALLBACK4(q4_0) FALLBACK4(q4_1) FALLBACK4(q5_0) FALLBACK4(q5_1) FALLBACK4(q8_0)
+void ck_widen_f16_avx2(const uint16_t *h, float *out, int64_t count) { for (int64_t i = 0; i < count; i++) out[i] = ck_half_to_float(h[i]); }
+void ck_dot4_f16_avx2(const float *x, const void *w, size_t rb, int64_t count, float *out) {
+    for (int k = 0; k < 4; k++) out[k] = ck_dot_f16_generic(x, (const uint16_t *)((const char *)w + (size_t)k * rb), count); }
+void ck_dot4_bf16_avx2(const float *x, const void *w, size_t rb, int64_t count, float *out) {
+    for (int k = 0; k < 4; k++) out[k] = ck_dot_bf16_generic(x, (const uint16_t *)((const char *)w + (size_t)k * rb), count); }
 #endif

@@ -1,6 +1,7 @@
 // Chooses generic or AVX2 bodies once, and runs them over rows (decode) or row tiles × tokens (prefill).
 #include "CKernels.h"
 #include "internal.h"
+#include "blocks.h"
 #include <stdatomic.h>
 
 static atomic_int forced_generic = 0;
@@ -86,4 +87,27 @@ int ck_dot_rows_batched(uint32_t type, const void *weights, size_t row_bytes, in
         }
     }
     return 0;
+}
+
+void ck_dot_rows_f16(const float *x, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
+                     int64_t count, float *out) {
+    const char *base = weights;
+    int64_t r = row_begin;
+    if (ck_uses_avx2())
+        for (; r + 4 <= row_end; r += 4) ck_dot4_f16_avx2(x, base + (size_t)r * row_bytes, row_bytes, count, out + r);
+    for (; r < row_end; r++) out[r] = ck_dot_f16_generic(x, (const uint16_t *)(base + (size_t)r * row_bytes), count);
+}
+void ck_dot_rows_bf16(const float *x, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
+                      int64_t count, float *out) {
+    const char *base = weights;
+    int64_t r = row_begin;
+    if (ck_uses_avx2())
+        for (; r + 4 <= row_end; r += 4) ck_dot4_bf16_avx2(x, base + (size_t)r * row_bytes, row_bytes, count, out + r);
+    for (; r < row_end; r++) out[r] = ck_dot_bf16_generic(x, (const uint16_t *)(base + (size_t)r * row_bytes), count);
+}
+
+void ck_widen_f16(const void *halves, float *out, int64_t count) {
+    const uint16_t *h = halves;
+    if (ck_uses_avx2()) { ck_widen_f16_avx2(h, out, count); return; }
+    for (int64_t i = 0; i < count; i++) out[i] = ck_half_to_float(h[i]);
 }

@@ -19,4 +19,11 @@ void ck_dot4_q4_1_avx2(int64_t, const void *, size_t, const void *, float *);
 void ck_dot4_q5_0_avx2(int64_t, const void *, size_t, const void *, float *);
 void ck_dot4_q5_1_avx2(int64_t, const void *, size_t, const void *, float *);
 void ck_dot4_q8_0_avx2(int64_t, const void *, size_t, const void *, float *);
+
+/// One 16-bit row · x (generic and AVX2 bodies).
+float ck_dot_f16_generic(const float *x, const uint16_t *w, int64_t count);
+float ck_dot_bf16_generic(const float *x, const uint16_t *w, int64_t count);
+void ck_widen_f16_avx2(const uint16_t *h, float *out, int64_t count);
+void ck_dot4_f16_avx2(const float *x, const void *w, size_t row_bytes, int64_t count, float *out);
+void ck_dot4_bf16_avx2(const float *x, const void *w, size_t row_bytes, int64_t count, float *out);
 #endif

@@ -59,6 +59,13 @@ final class LinearKernels {
             }
             return
         }
+        if tokens == 1, weight.type == .f16 || weight.type == .bf16 {
+            let bfloat16 = weight.type == .bf16
+            pool.parallelFor(n) { _, rows in
+                HalfRowDot.dotRows(bfloat16: bfloat16, x, weights: weight.base, rowBytes: weight.rowBytes, rows: rows, columns: k, into: y)
+            }
+            return
+        }
         if tokens == 1 {
             pool.parallelFor(n) { worker, rows in
                 let scratch = tiles[worker]

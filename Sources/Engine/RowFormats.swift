@@ -17,8 +17,7 @@ enum RowFormats {
         case .f32:
             output.update(from: row.assumingMemoryBound(to: Float.self), count: count)
         case .f16:
-            let halves = row.assumingMemoryBound(to: UInt16.self)
-            for i in 0..<count { output[i] = HalfPrecision.float(fromHalf: halves[i]) }
+            HalfRowDot.widen(row, count: count, into: output)
         case .bf16:
             let halves = row.assumingMemoryBound(to: UInt16.self)
             for i in 0..<count { output[i] = HalfPrecision.float(fromBFloat16: halves[i]) }

@@ -36,4 +36,38 @@ struct HalfRowDotTests {
             #expect(HalfRowDot.bfloat16(ones, bfloats, 16) == Float(bitPattern: UInt32(bfloatPatterns[index]) << 16))
         }
     }
+
+    /// The C row products the engine decodes with (four rows at a time, then the rest; a tail of fewer than
+    /// 8 columns), on unaligned rows, against the plain loops; and the bulk widening, bit for bit.
+    @Test(arguments: [1, 7, 8, 203, 4544])
+    func rowProductsAndWideningAgreeWithThePlainLoops(columns: Int) {
+        var generator = SystemRandomNumberGenerator()
+        let rows = 7
+        let x = (0..<columns).map { _ in Float.random(in: -2...2, using: &generator) }
+        let values = (0..<(rows * columns)).map { _ in Float.random(in: -2...2, using: &generator) }
+        for bfloat16 in [false, true] {
+            let patterns = values.map { bfloat16 ? HalfPrecision.bfloat16(from: $0) : HalfPrecision.half(from: $0) }
+            // One byte of padding first: a safetensors tensor may start at an odd offset.
+            var bytes = [UInt8](repeating: 0, count: 1 + patterns.count * 2)
+            bytes.withUnsafeMutableBytes { raw in
+                for (i, p) in patterns.enumerated() { raw.storeBytes(of: p, toByteOffset: 1 + 2 * i, as: UInt16.self) }
+            }
+            var y = [Float](repeating: .nan, count: rows)
+            bytes.withUnsafeBytes { raw in
+                HalfRowDot.dotRows(bfloat16: bfloat16, x, weights: raw.baseAddress! + 1, rowBytes: columns * 2, rows: 0..<rows, columns: columns, into: &y)
+                for r in 0..<rows {
+                    let row = raw.baseAddress! + 1 + r * columns * 2
+                    let reference = bfloat16 ? HalfRowDot.bfloat16Reference(x, row, columns) : HalfRowDot.halfReference(x, row, columns)
+                    let magnitude = (0..<columns).reduce(Float(0)) { $0 + abs(x[$1] * values[r * columns + $1]) }
+                    #expect(abs(y[r] - reference) <= 4 * Float(columns).squareRoot() * Float.ulpOfOne * magnitude + 1e-6,
+                            "\(bfloat16 ? "bf16" : "f16") row \(r): \(y[r]) vs \(reference)")
+                }
+                if !bfloat16 {
+                    var widened = [Float](repeating: .nan, count: patterns.count)
+                    HalfRowDot.widen(raw.baseAddress! + 1, count: patterns.count, into: &widened)
+                    #expect(widened.map(\.bitPattern) == patterns.map { HalfPrecision.float(fromHalf: $0).bitPattern })
+                }
+            }
+        }
+    }
 }

@@ -47,6 +47,15 @@ int ck_dot_rows_batched(uint32_t type, const void *weights, size_t row_bytes, in
                         int64_t count, const void *activations, size_t activation_stride, int64_t tokens,
                         float *out, int64_t ldo);
 
+/// out[r] = dot(x, weight row r) for r in [row_begin, row_end), rows of `count` IEEE halves (or bfloat16
+/// values) `row_bytes` apart, widened in registers (F16C on x86-64 when available).
+void ck_dot_rows_f16(const float *x, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
+                     int64_t count, float *out);
+/// Widens `count` IEEE halves to f32 (F16C when available).
+void ck_widen_f16(const void *halves, float *out, int64_t count);
+void ck_dot_rows_bf16(const float *x, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
+                      int64_t count, float *out);
+
 #ifdef __cplusplus
 }
 #endif
