@@ -214,6 +214,67 @@ AVX2 void ck_widen_f16_avx2(const uint16_t *h, float *out, int64_t count) {
 }
 WIDEN_ROWS4(ck_dot4_bf16_avx2, widen_bf16, scalar_bf16)
 
+// Prefill: a tile of 2 weight rows × 4 tokens per pass over the blocks, 8 accumulators in registers, so
+// each weight block is unpacked once for 4 tokens and each activation block loaded once per 2 rows.
+// Signed weights (Q4_0, Q5_0, Q8_0 against Q8_0 activations) use the same sign trick as dot_i8.
+
+AVX2 static inline __m256i signed_q4_0(const ck_q4_0 *b) { return _mm256_sub_epi8(nibbles32(b->qs), _mm256_set1_epi8(8)); }
+AVX2 static inline __m256i signed_q5_0(const ck_q5_0 *b) {
+    uint32_t h; memcpy(&h, b->qh, 4);
+    return _mm256_sub_epi8(_mm256_or_si256(nibbles32(b->qs), bit4_from_bits(h)), _mm256_set1_epi8(16));
+}
+AVX2 static inline __m256i signed_q8_0(const ck_q8_0 *b) { return _mm256_loadu_si256((const __m256i *)b->qs); }
+
+#define GEMM_2x4(T, BT, UNPACK) \
+AVX2 static void gemm_2x4_##T(int64_t nb, const char *w, size_t row_bytes, const char *acts, size_t stride, \
+                              int64_t tokens, float *out, int64_t ldo) { \
+    const BT *r0 = (const BT *)w, *r1 = (const BT *)(w + row_bytes); \
+    const ck_q8_0 *a[4]; \
+    for (int t = 0; t < 4; t++) a[t] = (const ck_q8_0 *)(acts + (size_t)(t < tokens ? t : 0) * stride); \
+    __m256 acc[2][4]; \
+    for (int r = 0; r < 2; r++) for (int t = 0; t < 4; t++) acc[r][t] = _mm256_setzero_ps(); \
+    for (int64_t i = 0; i < nb; i++) { \
+        const __m256i q0 = UNPACK(r0 + i), q1 = UNPACK(r1 + i); \
+        const __m256i m0 = _mm256_sign_epi8(q0, q0), m1 = _mm256_sign_epi8(q1, q1); \
+        const __m256 d0 = _mm256_set1_ps(half(r0[i].d)), d1 = _mm256_set1_ps(half(r1[i].d)); \
+        for (int t = 0; t < 4; t++) { \
+            const __m256i av = _mm256_loadu_si256((const __m256i *)a[t][i].qs); \
+            const __m256 dt = _mm256_set1_ps(half(a[t][i].d)); \
+            const __m256i s0 = _mm256_madd_epi16(_mm256_maddubs_epi16(m0, _mm256_sign_epi8(av, q0)), _mm256_set1_epi16(1)); \
+            const __m256i s1 = _mm256_madd_epi16(_mm256_maddubs_epi16(m1, _mm256_sign_epi8(av, q1)), _mm256_set1_epi16(1)); \
+            acc[0][t] = _mm256_fmadd_ps(_mm256_mul_ps(d0, dt), _mm256_cvtepi32_ps(s0), acc[0][t]); \
+            acc[1][t] = _mm256_fmadd_ps(_mm256_mul_ps(d1, dt), _mm256_cvtepi32_ps(s1), acc[1][t]); \
+        } \
+    } \
+    for (int t = 0; t < tokens; t++) { out[(size_t)t * ldo] = hsum8(acc[0][t]); out[(size_t)t * ldo + 1] = hsum8(acc[1][t]); } \
+}
+GEMM_2x4(q4_0, ck_q4_0, signed_q4_0)
+GEMM_2x4(q5_0, ck_q5_0, signed_q5_0)
+GEMM_2x4(q8_0, ck_q8_0, signed_q8_0)
+
+int ck_gemm_signed_avx2(uint32_t type, int64_t nb, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
+                        const void *activations, size_t stride, int64_t tokens, float *out, int64_t ldo) {
+    void (*tile)(int64_t, const char *, size_t, const char *, size_t, int64_t, float *, int64_t);
+    switch (type) {
+    case CK_Q4_0: tile = gemm_2x4_q4_0; break;
+    case CK_Q5_0: tile = gemm_2x4_q5_0; break;
+    case CK_Q8_0: tile = gemm_2x4_q8_0; break;
+    default: return -1;
+    }
+    if ((row_end - row_begin) % 2 != 0) return -1;
+    const char *w = weights, *acts = activations;
+    // Token chunks small enough for their activations to stay in L2 while every row pair passes over them.
+    const int64_t chunk = 64;
+    for (int64_t t0 = 0; t0 < tokens; t0 += chunk) {
+        const int64_t t1 = t0 + chunk < tokens ? t0 + chunk : tokens;
+        for (int64_t r = row_begin; r < row_end; r += 2)
+            for (int64_t t = t0; t < t1; t += 4)
+                tile(nb, w + (size_t)r * row_bytes, row_bytes, acts + (size_t)t * stride, stride,
+                     t1 - t < 4 ? t1 - t : 4, out + (size_t)t * ldo + r, ldo);
+    }
+    return 0;
+}
+
 /// Σ_g sc[g]·Σ_{i∈g} q[i]·a[i] over a 256-block unpacked to signed bytes, 16 scales of 16.
 AVX2 static inline int super_isum(const int8_t *q, const int8_t *a, const int16_t *sc) {
     __m256i acc = _mm256_setzero_si256();
@@ -346,6 +407,8 @@ AVX2 float ck_dot_q6_k_avx2(int64_t nb, const void *w, const void *act) {
 #define FALLBACK(T) float ck_dot_##T##_avx2(int64_t nb, const void *w, const void *a) { return ck_dot_##T##_generic(nb, w, a); }
 FALLBACK(q4_0) FALLBACK(q4_1) FALLBACK(q5_0) FALLBACK(q5_1) FALLBACK(q8_0)
 FALLBACK(q2_k) FALLBACK(q3_k) FALLBACK(q4_k) FALLBACK(q5_k) FALLBACK(q6_k)
+int ck_gemm_signed_avx2(uint32_t type, int64_t nb, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
+                        const void *activations, size_t stride, int64_t tokens, float *out, int64_t ldo) { return -1; }
 #define FALLBACK4(T) void ck_dot4_##T##_avx2(int64_t nb, const void *w, size_t rb, const void *a, float *out) { \
     for (int k = 0; k < 4; k++) out[k] = ck_dot_##T##_generic(nb, (const char *)w + (size_t)k * rb, a); }
 FALLBACK4(q4_0) FALLBACK4(q4_1) FALLBACK4(q5_0) FALLBACK4(q5_1) FALLBACK4(q8_0)

@@ -30,7 +30,25 @@ final class LinearKernels {
     deinit {
         for tile in tiles { tile.deallocate() }
         quantizedActivations.deallocate()
+        batchActivations?.deallocate()
     }
+
+    /// Several tokens' quantized activations (prefill); grown on demand, never during decode.
+    private var batchActivations: UnsafeMutableRawPointer?
+    private var batchActivationBytes = 0
+
+    private func batchActivations(bytes: Int) -> UnsafeMutableRawPointer {
+        if let batchActivations, batchActivationBytes >= bytes { return batchActivations }
+        batchActivations?.deallocate()
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        batchActivations = buffer
+        batchActivationBytes = bytes
+        return buffer
+    }
+
+    /// Formats whose prefill runs on the integer kernels (register-blocked in C) rather than on f32 BLAS over
+    /// dequantized tiles: the ones where it measured faster (see `claire-pipeline bench`).
+    static let integerPrefillFormats: Set<QuantFormat> = [.q4_0, .q5_0, .q8_0]
 
     func apply(_ linear: Linear, _ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>) {
         multiply(x, tokens: tokens, linear.weight, into: y)
@@ -56,6 +74,20 @@ final class LinearKernels {
             pool.parallelFor(n) { _, rows in
                 QuantizedKernels.dotRows(format, weights: weight.base, rowBytes: weight.rowBytes, rows: rows, columns: k,
                                          activations: activations, into: y)
+            }
+            return
+        }
+        if tokens > 1, let format = weight.quantFormat, Self.integerPrefillFormats.contains(format) {
+            let stride = QuantizedKernels.activationBytes(for: format, columns: k)
+            let activations = batchActivations(bytes: stride * tokens)
+            pool.parallelFor(tokens) { _, range in
+                for t in range { QuantizedKernels.quantizeActivations(for: format, x + t * k, columns: k, into: activations + t * stride) }
+            }
+            // Workers take row pairs: the C kernel computes two rows at a time.
+            pool.parallelFor((n + 1) / 2) { _, pairs in
+                let rows = (2 * pairs.lowerBound)..<min(n, 2 * pairs.upperBound)
+                QuantizedKernels.dotRowsBatched(format, weights: weight.base, rowBytes: weight.rowBytes, rows: rows, columns: k,
+                                                activations: activations, activationStride: stride, tokens: tokens, into: y, ldy: n)
             }
             return
         }

@@ -133,7 +133,7 @@ struct QuantKernelTests {
 
     @Test(arguments: [QuantFormat.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K])
     func batchedRowsEqualSingleRowProducts(_ format: QuantFormat) {
-        let rows = 70, columns = 512, tokens = 3
+        let rows = 70, columns = 512, tokens = 6  // 4 + 2 tokens and an odd row range: every path of the batched kernels
         let weights = (0..<rows).flatMap { Self.quantized(format, Self.randomRow(columns, seed: 300 + UInt64($0))) }
         let stride = QuantizedKernels.activationBytes(for: format, columns: columns)
         var act = [UInt8](repeating: 0, count: stride * tokens)
