@@ -17,6 +17,7 @@ struct ClairePipeline: AsyncParsableCommand {
             QuantizeCommand.self,
             ValidateCommand.self,
             RunCommand.self,
+            PrepareCommand.self,
         ]
     )
 

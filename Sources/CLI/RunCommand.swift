@@ -44,8 +44,8 @@ struct RunCommand: ParsableCommand {
         let files = try InputEnumerator.files(in: spec.input.paths, include: spec.input.include)
         let logger = Logger(label: "claire-pipeline.run")
         let started = Date()
-        let engine = try EngineTextGenerator(path: spec.model.path, threads: spec.model.threads)
-        let preparer = ClaireTextPreparer(countTokens: engine.countTokens)
+        let engine = try EngineTextGenerator(path: spec.model.path, threads: spec.model.threads, quantize: spec.model.quantize)
+        let preparer = TranscriptPreparer(tokenizer: engine.falconTokenizer)
         if dryRun {
             for file in files {
                 do {

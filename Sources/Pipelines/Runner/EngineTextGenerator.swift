@@ -1,4 +1,5 @@
 import Engine
+import ModelFiles
 import Tokenization
 
 /// `TextGenerating` over the in-process Falcon engine: one model and one KV-cache session for the whole run.
@@ -7,14 +8,29 @@ public final class EngineTextGenerator: TextGenerating {
     private let generator: Generator
     private let tokenizer: FalconTokenizer
 
-    public init(path: String, threads: Int) throws {
-        let model = try FalconModel(path: path, threads: threads)
+    /// `quantize` (q8_0, q4_0, …) quantizes a Hugging Face checkpoint in memory while loading.
+    public init(path: String, threads: Int, quantize: String? = nil) throws {
+        let model: FalconModel
+        if let quantize {
+            guard let type = FalconGGUFConverter.OutputType(quantize) else {
+                throw OutputError("model.quantize '\(quantize)' is not one of \(FalconGGUFConverter.OutputType.names.joined(separator: ", "))")
+            }
+            let opened = try OpenedModel.open(path: path)
+            guard opened.format == .huggingFace else {
+                throw OutputError("\(path): model.quantize applies to a Hugging Face checkpoint; this GGUF file is already quantized")
+            }
+            model = try FalconModel(FalconGGUFConverter.quantizedInMemory(opened, to: type, threads: threads), threads: threads)
+        } else {
+            model = try FalconModel(path: path, threads: threads)
+        }
         tokenizer = try model.opened.requireTokenizer()
         generator = Generator(model: model)
         modelName = path
     }
 
     public func countTokens(_ text: String) -> Int { tokenizer.encode(text).count }
+
+    public var falconTokenizer: FalconTokenizer { tokenizer }
 
     public func generate(prompt: String, generation: GenerationSpec, seed: UInt64) throws -> StepGeneration {
         var parameters = GenerationParameters()

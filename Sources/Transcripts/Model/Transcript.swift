@@ -39,7 +39,8 @@ public struct Speaker: Sendable, Equatable, Hashable {
 }
 
 public struct Turn: Sendable, Equatable {
-    /// `Speaker.id` of the speaker; several ids when the source marks simultaneous speech in one turn.
+    /// `Speaker.id` of the speaker; several ids separated by spaces when the source marks simultaneous speech
+    /// in one turn (a key that is not itself an id).
     public var speaker: String
     /// The words, as written in the source after the reader removed markup; events kept as `[event]` marks
     /// (e.g. `[rire]`, `[bruit]`) so the normalizer can drop or keep them.

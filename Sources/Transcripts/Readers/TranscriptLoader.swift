@@ -6,6 +6,11 @@ public struct TranscriptLoader: Sendable {
     /// Every reader of a single file, in no particular order (detection ranks them by confidence).
     public static let fileReaders: [any TranscriptReader.Type] = [
         // Readers register here, one line each.
+        WebVTTReader.self,
+        SRTReader.self,
+        PlainTextReader.self,
+        TranscriberReader.self,
+        TEIReader.self,
     ]
 
     /// Larger inputs are refused before being read: a transcript of a whole day is a few MB, so this only
