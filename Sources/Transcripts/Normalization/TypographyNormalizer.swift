@@ -39,7 +39,7 @@ enum TypographyNormalizer {
     }
 
     /// Runs of whitespace (newlines included: one turn is one line) become one space; no space before `.`
-    /// or `,` after a word (what a removed event leaves behind); trimmed.
+    /// or `,` after a word or a kept `[event]` (what event handling leaves behind); trimmed.
     static func collapseWhitespace(_ text: String) -> String {
         var out = ""
         var pendingSpace = false
@@ -49,7 +49,7 @@ enum TypographyNormalizer {
                 continue
             }
             if pendingSpace {
-                let afterWord = out.unicodeScalars.last.map { $0.properties.isAlphabetic || $0.properties.numericType != nil } ?? false
+                let afterWord = out.unicodeScalars.last.map { $0.properties.isAlphabetic || $0.properties.numericType != nil || $0 == "]" } ?? false
                 if !((scalar == "." || scalar == ",") && afterWord) { out.unicodeScalars.append(" ") }
                 pendingSpace = false
             }

@@ -14,7 +14,7 @@ public struct PlainTextReader: TranscriptReader {
     public static func confidence(data: Data, fileName: String) -> Int {
         // Any UTF-8 text: the fallback when nothing more specific claims the file.
         let head = data.prefix(4096)
-        guard !head.contains(0), String(data: head, encoding: .utf8) != nil || head.count == 4096 else { return 0 }
+        guard !head.contains(0) else { return 0 }
         return fileName.lowercased().hasSuffix(".txt") ? 20 : 5
     }
 

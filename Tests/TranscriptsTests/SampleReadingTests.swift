@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import Transcripts
+
+/// Every real sample in ../shared/samples of a format we read: detected as that format, with the speakers
+/// and the number of turns counted independently (Python's ElementTree over the same files, see the
+/// closing note of issue 4), and a few exact texts.
+@Suite(.enabled(if: SharedFiles.isAvailable, "needs ../shared/samples"))
+struct SampleReadingTests {
+    func load(_ path: String) throws -> Transcript {
+        try TranscriptLoader().load(path: try #require(SharedFiles.url("samples/\(path)")).path)
+    }
+
+    @Test(arguments: [
+        ("tei-drama/courteline-allo.xml", 45, 7),
+        ("tei-drama/cros-hareng-saur.xml", 1, 1),
+        ("tei-drama/marivaux-jeu-de-l-amour-et-du-hasard.xml", 721, 7),
+        ("tei-drama/moliere-misanthrope.xml", 505, 11),
+        ("tei-speech/DOC_FR_2020_CHOIX_5.trs.tei_corpo.xml", 30, 4),  // 32 blocks, 2 of them only {rire}
+        ("tei-speech/ESLO1_ENT_012_C.trs.tei_corpo.xml", 596, 2),
+    ])
+    func teiSamples(_ path: String, turns: Int, speakers: Int) throws {
+        let transcript = try load(path)
+        #expect(transcript.format == .tei)
+        // Python counted turns with words; a turn holding only an event mark (`[pi]`) is kept by the reader for
+        // the normalizer to drop or keep.
+        let withWords = transcript.turns.filter { Self.hasWordsOutsideBrackets($0.text) }
+        #expect(withWords.count == turns, "\(path)")
+        // Speakers of simultaneous turns are listed once each.
+        #expect(transcript.speakers.count == speakers, "\(path): \(transcript.speakers.map(\.id))")
+    }
+
+    static func hasWordsOutsideBrackets(_ text: String) -> Bool {
+        var depth = 0
+        for c in text {
+            if c == "[" { depth += 1 } else if c == "]" { depth = max(0, depth - 1) } else if depth == 0, !c.isWhitespace { return true }
+        }
+        return false
+    }
+
+    @Test(arguments: [
+        ("transcriber-trs/Conversation_MAT_08.trs", 176, ["spk1", "spk2"]),
+        ("transcriber-trs/DOC_FR_2020_RENCONTRE_example.trs", 168, ["spk1", "spk2"]),
+        ("transcriber-trs/frint980428.trs", 5, ["sp1", "sp2"]),
+        ("transcriber-trs/test1.trs", 1, ["spk1"]),
+    ])
+    func transcriberSamples(_ path: String, turns: Int, speakers: [String]) throws {
+        let transcript = try load(path)
+        #expect(transcript.format == .trs)
+        #expect(transcript.turns.count == turns, "\(path)")
+        #expect(Set(transcript.speakers.map(\.id)) == Set(speakers), "\(path)")
+    }
+
+    @Test func dramaKeepsVerseAndDropsStageDirections() throws {
+        let allo = try load("tei-drama/courteline-allo.xml")
+        #expect(allo.turns[0].text.contains("Deux six et un as !"))
+        #expect(!allo.turns[1].text.contains("Il joue."), "stage directions are not speech")
+        #expect(allo.speaker(withID: "pancreas")?.name != nil)
+        let misanthrope = try load("tei-drama/moliere-misanthrope.xml")
+        #expect(misanthrope.turns.contains { $0.overlaps && $0.speaker.contains(" ") }, "one <sp> spoken by several characters")
+    }
+
+    @Test func transcriberNamesTimesAndLatin1() throws {
+        let news = try load("transcriber-trs/frint980428.trs")
+        #expect(news.speakers.compactMap(\.name).sorted() == ["Patricia Martin", "Simon Tivolle"])
+        #expect(news.turns[0].start != nil && news.turns[0].end != nil)
+        let dialogue = Normalizer(options: NormalizationOptions(speakers: .named)).normalize(news)
+        #expect(dialogue.turns.first?.tag == "[Simon Tivolle:]")
+    }
+
+    @Test func teiCorpoTimesComeFromTheTimeline() throws {
+        let choix = try load("tei-speech/DOC_FR_2020_CHOIX_5.trs.tei_corpo.xml")
+        #expect(choix.turns[0].start == 2.75)
+        #expect(choix.speaker(withID: "L1")?.name == "Mélanie")
+        #expect(!choix.turns[0].text.contains("::") && !choix.turns[0].text.contains("{"))
+    }
+
+    @Test func subtitleAndTextSamples() throws {
+        let spec = try load("webvtt/spec-example.vtt")
+        #expect(spec.format == .vtt)
+        #expect(Set(spec.speakers.compactMap(\.name)) == ["Roger Bingham", "Neil deGrasse Tyson"])
+        let srt = try load("srt/sample.srt")
+        #expect(srt.format == .srt && srt.turns.count == 5)
+        let plain = try load("plaintext/Input-correct-from-Spec.txt")
+        #expect(plain.format == .text && !plain.turns.isEmpty)
+    }
+}
