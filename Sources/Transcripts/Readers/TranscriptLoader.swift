@@ -11,6 +11,7 @@ public struct TranscriptLoader: Sendable {
         PlainTextReader.self,
         TranscriberReader.self,
         TEIReader.self,
+        WhisperJSONReader.self,
     ]
 
     /// Larger inputs are refused before being read: a transcript of a whole day is a few MB, so this only

@@ -1,0 +1,63 @@
+import Foundation
+
+/// Whisper's JSON output and its relatives: openai-whisper and whisper-timestamped (`segments` with `start`,
+/// `end`, `text`), whisperX after diarization (`speaker` on segments, or only on `words`), and a bare array
+/// of segments. Segments without a speaker belong to one unknown speaker.
+public struct WhisperJSONReader: TranscriptReader {
+    public static let format = TranscriptFormat.whisper
+    public init() {}
+
+    public static func confidence(data: Data, fileName: String) -> Int {
+        let head = String(decoding: data.prefix(4096), as: UTF8.self).drop { $0.isWhitespace || $0 == "\u{FEFF}" }
+        guard head.first == "{" || head.first == "[" else { return 0 }
+        return head.contains("\"segments\"") || head.contains("\"start\"") ? 90 : 40
+    }
+
+    public func read(data: Data, source: String) throws -> Transcript {
+        let root: Any
+        do {
+            root = try JSONSerialization.jsonObject(with: data, options: [])
+        } catch {
+            // Foundation says where ("around line 3, column 7") in its own words; keep them on one line.
+            let detail = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String) ?? error.localizedDescription
+            throw TranscriptError(file: source, "invalid JSON: \(detail.replacingOccurrences(of: "\n", with: " "))")
+        }
+        let segments: [[String: Any]]
+        if let object = root as? [String: Any] {
+            guard let list = object["segments"] as? [[String: Any]] else {
+                throw TranscriptError(file: source, "a Whisper JSON object needs a \"segments\" array")
+            }
+            segments = list
+        } else if let list = root as? [[String: Any]] {
+            segments = list
+        } else {
+            throw TranscriptError(file: source, "expected a Whisper JSON object with \"segments\" or an array of segments")
+        }
+        var speakers = SpeakerTable()
+        var turns: [Turn] = []
+        for (index, segment) in segments.enumerated() {
+            guard let text = segment["text"] as? String else {
+                throw TranscriptError(file: source, "segment \(index) has no \"text\" string")
+            }
+            let label = (segment["speaker"] as? String) ?? Self.majoritySpeaker(segment["words"]) ?? "speaker"
+            let id = speakers.add(id: label, name: SpeakerNames.isAnonymous(label) ? nil : label)
+            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            if trimmed.isEmpty { continue }
+            turns.append(Turn(speaker: id, text: trimmed, start: Self.number(segment["start"]), end: Self.number(segment["end"])))
+        }
+        guard !turns.isEmpty else { throw TranscriptError(file: source, "no segment with text") }
+        return Transcript(source: source, format: .whisper, speakers: speakers.speakers, turns: turns)
+    }
+
+    /// whisperX sometimes labels words but not their segment: the segment's speaker is its words' majority.
+    static func majoritySpeaker(_ words: Any?) -> String? {
+        guard let words = words as? [[String: Any]] else { return nil }
+        var counts: [String: Int] = [:]
+        for word in words { if let s = word["speaker"] as? String { counts[s, default: 0] += 1 } }
+        return counts.max { $0.value < $1.value || ($0.value == $1.value && $0.key > $1.key) }?.key
+    }
+
+    static func number(_ value: Any?) -> Double? {
+        (value as? NSNumber)?.doubleValue
+    }
+}
