@@ -18,6 +18,7 @@ struct ClairePipeline: AsyncParsableCommand {
             ValidateCommand.self,
             RunCommand.self,
             PrepareCommand.self,
+            DaemonCommand.self,
         ]
     )
 
