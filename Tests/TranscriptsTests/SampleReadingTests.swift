@@ -86,3 +86,49 @@ struct SampleReadingTests {
         #expect(plain.format == .text && !plain.turns.isEmpty)
     }
 }
+
+/// TextGrid and ELAN samples; counts from Python over the same files (non-empty intervals of speech tiers,
+/// non-empty aligned annotations of speaker tiers).
+@Suite(.enabled(if: SharedFiles.isAvailable, "needs ../shared/samples"))
+struct TierSampleTests {
+    func load(_ path: String) throws -> Transcript {
+        try TranscriptLoader().load(path: try #require(SharedFiles.url("samples/\(path)")).path)
+    }
+
+    @Test func textGridWithOneTierPerSpeaker() throws {
+        let t = try load("praat-textgrid/Anita_MUSSO_F_46_11e-v2.TextGrid")
+        #expect(t.format == .textgrid && t.turns.count == 556)
+        #expect(t.speakers.map(\.id) == ["Sonia Branca-Rosoff (ENQ)", "Anita Musso"])
+        #expect(zip(t.turns, t.turns.dropFirst()).allSatisfy { ($0.start ?? 0) <= ($1.start ?? 0) }, "turns in time order")
+        #expect(Set(Normalizer().normalize(t).tags) == ["[Sonia Branca-Rosoff:]", "[Anita Musso:]"], "the role in parentheses is not part of the tag")
+    }
+
+    @Test func textGridWithTranscriptionAndSpeakerTiers() throws {
+        let t = try load("praat-textgrid/FOR_DIA.TextGrid")
+        #expect(t.turns.count == 24, "the ortho tier, not phones/syll/words")
+        #expect(Set(t.speakers.map(\.id)) == ["L1", "L2", "L3"])
+        #expect(t.turns.prefix(2).map(\.text).joined(separator: " ") == "maman je veux un croissant")
+    }
+
+    @Test(arguments: [
+        ("elan-eaf/DOC_FR_2020_CHOIX_5.eaf", 44, ["Eloise", "Mélanie", "Rou"]),
+        ("elan-eaf/TestElan1.eaf", 1237, ["CAM", "SpL", "SpR"]),
+        ("elan-eaf/essai-orig.eaf", 1, ["default"]),
+    ])
+    func elanSamples(_ path: String, turns: Int, speakers: [String]) throws {
+        let t = try load(path)
+        #expect(t.format == .eaf && t.turns.count == turns)
+        #expect(Set(t.speakers.map(\.id)) == Set(speakers))
+    }
+
+    @Test func shortTextGridAndUTF16() throws {
+        let short = "File type = \"ooTextFile\"\nObject class = \"TextGrid\"\n\n0\n2.5\n<exists>\n1\n\"IntervalTier\"\n\"Camille\"\n0\n2.5\n2\n0\n1.2\n\"bonjour \"\"toi\"\"\"\n1.2\n2.5\n\"\"\n"
+        var utf16 = Data([0xFF, 0xFE])
+        utf16.append(short.data(using: .utf16LittleEndian)!)
+        for data in [Data(short.utf8), utf16] {
+            let t = try TextGridReader().read(data: data, source: "s.TextGrid")
+            #expect(t.turns.map(\.text) == ["bonjour \"toi\""] && t.turns[0].end == 1.2)
+        }
+        #expect { try TextGridReader().read(data: Data(short.prefix(120).utf8), source: "cut.TextGrid") } throws: { "\($0)".hasPrefix("cut.TextGrid:") }
+    }
+}

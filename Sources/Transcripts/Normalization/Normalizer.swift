@@ -96,9 +96,11 @@ public struct Normalizer: Sendable {
         }
     }
 
-    /// Brackets and colons end a tag early; newlines end the line.
+    /// Brackets and colons end a tag early, newlines end the line; a parenthesized role (`Sonia B. (ENQ)`)
+    /// is not part of the name.
     static func tagSafe(_ name: String) -> String {
-        TypographyNormalizer.collapseWhitespace(String(name.unicodeScalars.filter { !"[]:\n".unicodeScalars.contains($0) }.map(Character.init)))
+        let withoutRole = name.replacingOccurrences(of: #"\s*\([^)]*\)"#, with: "", options: .regularExpression)
+        return TypographyNormalizer.collapseWhitespace(String(withoutRole.unicodeScalars.filter { !"[]:\n".unicodeScalars.contains($0) }.map(Character.init)))
     }
 
     func clean(_ raw: String) -> String {

@@ -12,6 +12,8 @@ public struct TranscriptLoader: Sendable {
         TranscriberReader.self,
         TEIReader.self,
         WhisperJSONReader.self,
+        TextGridReader.self,
+        ELANReader.self,
     ]
 
     /// Larger inputs are refused before being read: a transcript of a whole day is a few MB, so this only
