@@ -132,3 +132,36 @@ struct TierSampleTests {
         #expect { try TextGridReader().read(data: Data(short.prefix(120).utf8), source: "cut.TextGrid") } throws: { "\($0)".hasPrefix("cut.TextGrid:") }
     }
 }
+
+/// CHAT, ORFEO and Kaldi samples; counts by grep (`^*` utterance lines, `# sent_id` sentences, `text` lines).
+@Suite(.enabled(if: SharedFiles.isAvailable, "needs ../shared/samples"))
+struct LineFormatSampleTests {
+    func load(_ path: String) throws -> Transcript {
+        try TranscriptLoader().load(path: try #require(SharedFiles.url("samples/\(path)")).path)
+    }
+
+    @Test(arguments: [("chat-cha/60.cha", 29, 2), ("chat-cha/TestClan1.cha", 1167, 3)])
+    func chatSamples(_ path: String, utterances: Int, speakers: Int) throws {
+        let t = try load(path)
+        #expect(t.format == .chat && t.turns.count == utterances && t.speakers.count == speakers)
+    }
+
+    @Test func chatCodesBecomeWords() {
+        #expect(CHATReader.clean("&-euh je [//] je veux <du pain> [/] du pain &=rit xxx (.) maman@f +...") == "euh je je veux du pain du pain [rit] maman")
+    }
+
+    @Test(arguments: [("orfeo-conll/60secondes.orfeo", 29), ("orfeo-conll/Cha_hey_07.orfeo", 259)])
+    func orfeoSamples(_ path: String, sentences: Int) throws {
+        let t = try load(path)
+        #expect(t.format == .orfeo && t.turns.count == sentences)
+        #expect(t.turns[0].start != nil)
+    }
+
+    @Test func kaldiDirectory() throws {
+        let t = try load("kaldi/small")
+        #expect(t.format == .kaldi && t.turns.count == 8 && t.speakers.count == 6)
+        #expect(t.turns.allSatisfy { !$0.text.contains("<") })
+        // Kaldi speaker ids are labels, not names.
+        #expect(Normalizer().normalize(t).tags.allSatisfy { $0.hasPrefix("[Intervenant ") })
+    }
+}

@@ -87,9 +87,9 @@ public struct Normalizer: Sendable {
             // A key that is not a speaker id is several ids spoken together ("#a #b").
             let ids = transcript.speaker(withID: key) != nil ? [key] : key.split(separator: " ").map(String.init)
             let names = ids.map { id -> String? in
-                let speaker = transcript.speaker(withID: id)
-                let label = speaker?.name ?? id
-                return SpeakerNames.isAnonymous(label) ? nil : SpeakerNames.capitalize(Self.tagSafe(label))
+                // Readers give a name only when the source names the speaker; ids are labels, never names.
+                guard let label = transcript.speaker(withID: id)?.name, !SpeakerNames.isAnonymous(label) else { return nil }
+                return SpeakerNames.capitalize(Self.tagSafe(label))
             }
             guard !names.isEmpty, names.allSatisfy({ $0 != nil && !$0!.isEmpty }) else { return "[Intervenant \(number):]" }
             return "[\(names.compactMap { $0 }.joined(separator: " et ")):]"

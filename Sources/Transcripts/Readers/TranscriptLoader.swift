@@ -14,6 +14,8 @@ public struct TranscriptLoader: Sendable {
         WhisperJSONReader.self,
         TextGridReader.self,
         ELANReader.self,
+        CHATReader.self,
+        ORFEOReader.self,
     ]
 
     /// Larger inputs are refused before being read: a transcript of a whole day is a few MB, so this only
@@ -41,7 +43,7 @@ public struct TranscriptLoader: Sendable {
     }
 
     /// Set by the Kaldi reader's registration: reads a data directory.
-    static let directoryReader: (@Sendable (String) throws -> Transcript)? = nil
+    static let directoryReader: (@Sendable (String) throws -> Transcript)? = { try KaldiReader.read(directory: $0) }
 
     func readBounded(path: String) throws -> Data {
         guard let handle = FileHandle(forReadingAtPath: path) else {

@@ -1,0 +1,100 @@
+import Foundation
+
+/// CHILDES/CLAN CHAT (`.cha`): `@Participants` (code, optional name, role), `*CODE:` utterances with tab
+/// continuation lines, `%` dependent tiers skipped, `·start_end·` bullets as times (ms). CHAT's codes are
+/// reduced to plain words: `&=laughs` → `[laughs]`, `&-euh` → `euh`, fragments `&+`, unintelligible
+/// `xxx`/`yyy`/`www`, pauses `(.)`, terminators `+...`, bracketed codes `[//]`, `[*]` and `0word` omissions
+/// removed; `word@s` suffixes and `<…>` scope brackets dropped, `(be)cause` spelled out.
+public struct CHATReader: TranscriptReader {
+    public static let format = TranscriptFormat.chat
+    public init() {}
+
+    public static func confidence(data: Data, fileName: String) -> Int {
+        let head = String(decoding: data.prefix(1024), as: UTF8.self)
+        if head.contains("@Begin") && (head.contains("@Participants") || head.contains("@UTF8")) { return 95 }
+        return fileName.lowercased().hasSuffix(".cha") ? 30 : 0
+    }
+
+    public func read(data: Data, source: String) throws -> Transcript {
+        let lines = TextDecoding.lines(try TextDecoding.decode(data, source: source))
+        var speakers = SpeakerTable()
+        var declared: [String: (name: String?, role: String?)] = [:]
+        var turns: [Turn] = []
+        var current: (code: String, text: String, line: Int)?
+        var inDependentTier = false, inHeader = false
+
+        func flush() {
+            guard let utterance = current else { return }
+            current = nil
+            var text = utterance.text
+            var start: Double?, end: Double?
+            if let bullet = text.range(of: #"\x{15}(\d+)_(\d+)\x{15}"#, options: .regularExpression) {
+                let numbers = text[bullet].dropFirst().dropLast().split(separator: "_").compactMap { Double($0) }
+                if numbers.count == 2 { start = numbers[0] / 1000; end = numbers[1] / 1000 }
+                text.removeSubrange(bullet)
+            }
+            let clean = Self.clean(text)
+            guard !clean.isEmpty else { return }
+            let facts = declared[utterance.code]
+            speakers.add(id: utterance.code, name: facts?.name, role: facts?.role)
+            turns.append(Turn(speaker: utterance.code, text: clean, start: start, end: end))
+        }
+
+        for line in lines {
+            let text = line.text
+            if text.hasPrefix("\t") || text.hasPrefix(" ") {
+                if inDependentTier || inHeader { continue }
+                current?.text += " " + text
+                continue
+            }
+            inDependentTier = false
+            inHeader = false
+            if text.hasPrefix("*") {
+                flush()
+                guard let colon = text.firstIndex(of: ":") else {
+                    throw TranscriptError(file: source, .line(line.number, column: 1), "an utterance line needs '*CODE:' then a tab")
+                }
+                current = (String(text[text.index(after: text.startIndex)..<colon]), String(text[text.index(after: colon)...]), line.number)
+            } else if text.hasPrefix("%") {
+                flush()
+                inDependentTier = true
+            } else if text.hasPrefix("@") {
+                flush()
+                inHeader = true
+                if text.hasPrefix("@Participants:") {
+                    for entry in text.dropFirst("@Participants:".count).split(separator: ",") {
+                        let words = entry.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+                        guard let code = words.first else { continue }
+                        let role = words.count >= 2 ? words.last : nil
+                        var name = words.count >= 3 ? words[1..<(words.count - 1)].joined(separator: " ") : nil
+                        // TEI-CORPO writes names as codes: Sonia_Branca-Rosoff.
+                        if name == nil, code.count > 3, code.contains(where: \.isLowercase) { name = code.replacingOccurrences(of: "_", with: " ") }
+                        declared[code] = (name?.replacingOccurrences(of: "_", with: " "), role)
+                    }
+                }
+            } else if !text.trimmingCharacters(in: .whitespaces).isEmpty {
+                flush()
+            }
+        }
+        flush()
+        guard !turns.isEmpty else { throw TranscriptError(file: source, "no utterance (*CODE: lines) in this CHAT file") }
+        return Transcript(source: source, format: .chat, speakers: speakers.speakers, turns: turns)
+    }
+
+    static func clean(_ raw: String) -> String {
+        var text = raw.replacingOccurrences(of: "\t", with: " ")
+        text = text.replacingOccurrences(of: #"&=([\p{L}_:]+)"#, with: " {$1} ", options: .regularExpression)  // events, protected below
+        text = text.replacingOccurrences(of: #"\[[^\]]*\]"#, with: " ", options: .regularExpression)      // [//] [*] [= x] codes
+        text = text.replacingOccurrences(of: #"&-(\p{L}+)"#, with: "$1", options: .regularExpression)
+        text = text.replacingOccurrences(of: #"&[+~*]?\S*"#, with: " ", options: .regularExpression)
+        text = text.replacingOccurrences(of: #"(^|\s)(xxx|yyy|www|0\S+)(?=\s|$)"#, with: " ", options: .regularExpression)
+        text = text.replacingOccurrences(of: #"\((\.+|\d+(\.\d+)?)\)"#, with: " ", options: .regularExpression)  // pauses
+        text = text.replacingOccurrences(of: #"\+[./!?,"<^+]*"#, with: " ", options: .regularExpression)        // terminators, linkers
+        text = text.replacingOccurrences(of: #"@\w+(:\w+)?"#, with: "", options: .regularExpression)
+        text = text.replacingOccurrences(of: #"[<>“”‡„]"#, with: " ", options: .regularExpression)
+        text = text.replacingOccurrences(of: #"\((\p{L}+)\)"#, with: "$1", options: .regularExpression)
+        text = text.replacingOccurrences(of: #"\{([^}]*)\}"#, with: "[$1]", options: .regularExpression)
+        text = text.replacingOccurrences(of: "_", with: " ")
+        return TypographyNormalizer.collapseWhitespace(text)
+    }
+}
