@@ -11,6 +11,7 @@ struct ClairePipeline: AsyncParsableCommand {
             BenchTokenizerCommand.self,
             BenchCommand.self,
             BenchKernelsCommand.self,
+            BenchTranscriptsCommand.self,
             GenerateCommand.self,
             PerplexityCommand.self,
             InspectCommand.self,

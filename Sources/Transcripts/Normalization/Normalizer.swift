@@ -116,7 +116,7 @@ public struct Normalizer: Sendable {
 
     /// `[...]` groups are events or comments: dropped, or kept as lower-case marks.
     func handleEvents(_ text: String) -> String {
-        guard text.contains("[") else { return text }
+        guard text.utf8.contains(UInt8(ascii: "[")) else { return text }
         var out = ""
         var event: String?
         for character in text {

@@ -7,11 +7,16 @@ enum SpeakerNames {
     static func isAnonymous(_ label: String) -> Bool {
         let trimmed = label.trimmingCharacters(in: .whitespaces).lowercased()
         if trimmed.isEmpty { return true }
-        let patterns = [#"^#?speaker[ _-]?\d+$"#, #"^#?spk[ _-]?\d+$"#, #"^#?(l|s|loc|spk|speaker)\d+$"#,
-                        #"^#?(locuteur|intervenant|interlocuteur|participant)[ _-]?\d+$"#, #"^#?\d+$"#, #"^[a-z]$"#,
-                        #"^#?unknown[ _-]?\d*$"#, #"^#?inconnu[ _-]?\d*$"#, #"^speaker$"#, #"^dash-\d$"#]
-        return patterns.contains { trimmed.range(of: $0, options: .regularExpression) != nil }
+        let range = NSRange(trimmed.startIndex..., in: trimmed)
+        return anonymousPatterns.contains { $0.firstMatch(in: trimmed, range: range) != nil }
     }
+
+    /// Compiled once: readers ask for every turn.
+    private static let anonymousPatterns: [NSRegularExpression] = [
+        #"^#?speaker[ _-]?\d+$"#, #"^#?spk[ _-]?\d+$"#, #"^#?(l|s|loc|spk|speaker)\d+$"#,
+        #"^#?(locuteur|intervenant|interlocuteur|participant)[ _-]?\d+$"#, #"^#?\d+$"#, #"^[a-z]$"#,
+        #"^#?unknown[ _-]?\d*$"#, #"^#?inconnu[ _-]?\d*$"#, #"^speaker$"#, #"^dash-\d$"#,
+    ].map { try! NSRegularExpression(pattern: $0) }
 
     /// Claire's `capitalize`: each word gets a capital then lower case, unless it is all capitals and at most
     /// two letters (`JR`); parts joined by `-` or `'` are capitalized one by one (`claude-marie` → `Claude-Marie`,

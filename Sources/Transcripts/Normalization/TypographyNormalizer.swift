@@ -4,20 +4,33 @@ import Foundation
 /// and dashes, non-breaking spaces, control characters, superscript ordinals), plus whitespace collapsing.
 enum TypographyNormalizer {
     static func normalize(_ text: String) -> String {
-        var result = ""
-        result.unicodeScalars.reserveCapacity(text.unicodeScalars.count)
-        var scalars = Array(text.precomposedStringWithCanonicalMapping.unicodeScalars)
+        // Most transcript text is plain ASCII with nothing to change: no pass, no copy.
+        var plain = true, previousQuote = false
+        for byte in text.utf8 {
+            if byte < 0x20 || byte >= 0x7F || byte == UInt8(ascii: "`") || (byte == UInt8(ascii: "'") && previousQuote) { plain = false; break }
+            previousQuote = byte == UInt8(ascii: "'")
+        }
+        if plain { return text }
+        let source = Self.needsNFC(text) ? text.precomposedStringWithCanonicalMapping : text
+        var out: [UInt8] = []
+        out.reserveCapacity(source.utf8.count)
+        let scalars = Array(source.unicodeScalars)
         var i = 0
-        func append(_ s: String) { result.unicodeScalars.append(contentsOf: s.unicodeScalars) }
+        func append(_ s: StaticString) { s.withUTF8Buffer { out.append(contentsOf: $0) } }
+        func isSpace(_ s: Unicode.Scalar) -> Bool { s == " " || s == "\t" || s.value == 0xA0 || s.value == 0x202F }
         while i < scalars.count {
             let c = scalars[i]
             switch c.value {
+            case 0x20..<0x7F where c != "`" && c != "'":
+                out.append(UInt8(c.value))
+            case 0x60, 0x27:  // `` and '' are quotes; single ones stay
+                if i + 1 < scalars.count, scalars[i + 1] == c { append("\""); i += 1 } else { out.append(UInt8(c.value)) }
             case 0x2026: append("...")
             case 0x00AB, 0x201C:  // « “ and the spaces after them
                 append("\"")
                 while i + 1 < scalars.count, isSpace(scalars[i + 1]) { i += 1 }
             case 0x00BB, 0x201D, 0x2033, 0x201E:  // spaces before » ” ″ „, then the quote
-                while let last = result.unicodeScalars.last, isSpace(last) { result.unicodeScalars.removeLast() }
+                while let last = out.last, last == 0x20 || last == 0x09 { out.removeLast() }
                 append("\"")
             case 0x2019, 0x2018, 0x201B, 0x02BF: append("'")
             case 0x201A: append(",")
@@ -26,12 +39,26 @@ enum TypographyNormalizer {
             case 0x1D49:  // ᵉ, and ᵉʳ
                 if i + 1 < scalars.count, scalars[i + 1].value == 0x02B3 { append("er"); i += 1 } else { append("e") }
             case 0x00...0x08, 0x0B, 0x0C, 0x0E...0x1F, 0x7F...0x9F: break
-            default: result.unicodeScalars.append(c)
+            default: out.append(contentsOf: String(c).utf8)
             }
             i += 1
         }
-        scalars = []
-        return result.replacingOccurrences(of: "``", with: "\"").replacingOccurrences(of: "''", with: "\"")
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Whether NFC could change the text: a combining mark, conjoining jamo, or one of the few characters
+    /// with a singleton decomposition. Precomposed Latin text (all of French) skips the pass.
+    static func needsNFC(_ text: String) -> Bool {
+        for scalar in text.unicodeScalars where scalar.value >= 0x300 {
+            switch scalar.value {
+            case 0x300...0x36F, 0x1100...0x11FF, 0x2000...0x2001, 0x2126...0x212B, 0xF900...0xFAFF, 0x2F800...0x2FA1F,
+                 0x0340...0x0390, 0x1F00...0x1FFF:
+                return true
+            default:
+                if scalar.properties.canonicalCombiningClass != .notReordered { return true }
+            }
+        }
+        return false
     }
 
     static func isSpace(_ scalar: Unicode.Scalar) -> Bool {
@@ -40,21 +67,56 @@ enum TypographyNormalizer {
 
     /// Runs of whitespace (newlines included: one turn is one line) become one space; no space before `.`
     /// or `,` after a word or a kept `[event]` (what event handling leaves behind); trimmed.
+    /// Works on UTF-8 bytes: this runs on every turn of every file.
     static func collapseWhitespace(_ text: String) -> String {
-        var out = ""
+        var bytes = Array(text.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
         var pendingSpace = false
-        for scalar in text.unicodeScalars {
-            if scalar.properties.isWhitespace {
+        var i = 0
+        while i < bytes.count {
+            let width = whitespaceWidth(bytes, at: i)
+            if width > 0 {
                 pendingSpace = !out.isEmpty
+                i += width
                 continue
             }
+            let byte = bytes[i]
             if pendingSpace {
-                let afterWord = out.unicodeScalars.last.map { $0.properties.isAlphabetic || $0.properties.numericType != nil || $0 == "]" } ?? false
-                if !((scalar == "." || scalar == ",") && afterWord) { out.unicodeScalars.append(" ") }
+                if !((byte == UInt8(ascii: ".") || byte == UInt8(ascii: ",")) && endsWithWord(out)) { out.append(UInt8(ascii: " ")) }
                 pendingSpace = false
             }
-            out.unicodeScalars.append(scalar)
+            out.append(byte)
+            i += 1
         }
-        return out
+        bytes = []
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Bytes of the Unicode White_Space character at `i`, or 0.
+    @inline(__always)
+    static func whitespaceWidth(_ b: [UInt8], at i: Int) -> Int {
+        let c = b[i]
+        if c < 0x80 { return c == 0x20 || (c >= 0x09 && c <= 0x0D) ? 1 : 0 }
+        if c == 0xC2, i + 1 < b.count, b[i + 1] == 0xA0 || b[i + 1] == 0x85 { return 2 }
+        if c == 0xE2, i + 2 < b.count {
+            if b[i + 1] == 0x80, (0x80...0x8A).contains(b[i + 2]) || b[i + 2] == 0xA8 || b[i + 2] == 0xA9 || b[i + 2] == 0xAF { return 3 }
+            if b[i + 1] == 0x81, b[i + 2] == 0x9F { return 3 }
+        }
+        if c == 0xE3, i + 2 < b.count, b[i + 1] == 0x80, b[i + 2] == 0x80 { return 3 }
+        if c == 0xE1, i + 2 < b.count, b[i + 1] == 0x9A, b[i + 2] == 0x80 { return 3 }
+        return 0
+    }
+
+    /// Whether the text so far ends with a letter, a digit or `]`.
+    static func endsWithWord(_ out: [UInt8]) -> Bool {
+        guard let last = out.last else { return false }
+        if last < 0x80 {
+            return (0x30...0x39).contains(last) || (0x41...0x5A).contains(last) || (0x61...0x7A).contains(last) || last == UInt8(ascii: "]")
+        }
+        var start = out.count - 1
+        while start > 0, out[start] & 0xC0 == 0x80 { start -= 1 }
+        guard let scalar = String(decoding: out[start...], as: UTF8.self).unicodeScalars.first else { return false }
+        return scalar.properties.isAlphabetic || scalar.properties.numericType != nil
     }
 }

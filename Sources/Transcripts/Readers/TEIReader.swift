@@ -129,10 +129,12 @@ public struct TEIReader: TranscriptReader {
 
         var speakers = SpeakerTable()
         var turns: [Turn] = []
+        var added = Set<String>()
         for turn in raw {
             let text = TypographyNormalizer.collapseWhitespace(turn.text)
             guard !text.isEmpty else { continue }
-            for id in turn.who {
+            for id in turn.who where !added.contains(id) {
+                added.insert(id)
                 let name = names[id] ?? speakerLabels[id]
                 speakers.add(id: id, name: name.flatMap { SpeakerNames.isAnonymous($0) || $0 == "default" ? nil : $0 })
             }
@@ -151,6 +153,12 @@ public struct TEIReader: TranscriptReader {
     }
 
     static func cleanCorpoConventions(_ text: String) -> String {
+        var needed = false, previousColon = false
+        for byte in text.utf8 {
+            if byte == UInt8(ascii: "{") || byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">") || (byte == UInt8(ascii: ":") && previousColon) { needed = true; break }
+            previousColon = byte == UInt8(ascii: ":")
+        }
+        guard needed else { return text }
         var out = text.replacingOccurrences(of: #"\{([^}\n]*)\}"#, with: " [$1] ", options: .regularExpression)
         out = out.replacingOccurrences(of: "::", with: "").replacingOccurrences(of: "<", with: " ").replacingOccurrences(of: ">", with: " ")
         return out
