@@ -47,18 +47,12 @@ public struct Windower {
                 used += newline + pieces[end].tokens
                 end += 1
             }
-            // Lines are separate pre-tokens (the newline splits them), so the sum is the count; checked anyway,
-            // and a window that would not fit drops its last line.
-            var text = pieces[start..<end].map(\.line).joined(separator: "\n")
-            var exact = countTokens(text)
-            while exact > budget, end > start + 1 {
-                end -= 1
-                text = pieces[start..<end].map(\.line).joined(separator: "\n")
-                exact = countTokens(text)
-            }
+            // A newline is always a pre-token of its own (the byte-level split isolates it), so a window's count is
+            // the sum of its lines' and the newlines': the tokenizer sees each turn once (tests re-encode windows).
+            let text = pieces[start..<end].map(\.line).joined(separator: "\n")
             var tags: [String] = []
             for piece in pieces[start..<end] where !piece.tag.isEmpty && !tags.contains(piece.tag) { tags.append(piece.tag) }
-            windows.append(DialogueWindow(text: text, tokens: exact, firstTurn: pieces[start].turn, lastTurn: pieces[end - 1].turn, tags: tags))
+            windows.append(DialogueWindow(text: text, tokens: used, firstTurn: pieces[start].turn, lastTurn: pieces[end - 1].turn, tags: tags))
             if end == pieces.count { break }
             start = max(start + 1, end - options.overlapTurns)
         }
