@@ -1,4 +1,5 @@
 import Foundation
+import Transcripts
 
 /// Decodes a pipeline file into a `PipelineSpec`, reporting every problem with its line and column.
 public enum PipelineLoader {
@@ -184,7 +185,7 @@ public enum PipelineLoader {
 
 /// The input format names a pipeline may list (`auto` picks by extension and content).
 public enum InputFormats {
-    public static let names = ["auto", "tei", "trs", "vtt", "srt", "whisper", "text"]
+    public static let names = ["auto"] + TranscriptFormat.allCases.map(\.rawValue)
 }
 
 /// What each step kind does when the pipeline does not say.
