@@ -48,6 +48,19 @@ struct PrepareCommand: ParsableCommand {
 
     static let bundledTokenizer = "Samples/models/claire-tiny-fr.Q8_0.gguf"
 
+    /// The bundled model beside the current directory, or beside the checkout the executable was built in
+    /// (`.build/release/claire-pipeline` → the repository root).
+    static func locateBundledTokenizer() -> String? {
+        if FileManager.default.fileExists(atPath: bundledTokenizer) { return bundledTokenizer }
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent(bundledTokenizer).path
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+            directory.deleteLastPathComponent()
+        }
+        return nil
+    }
+
     func options() throws -> (TranscriptFormat?, NormalizationOptions, WindowOptions) {
         let forced: TranscriptFormat?
         if format == "auto" { forced = nil } else {
@@ -66,7 +79,7 @@ struct PrepareCommand: ParsableCommand {
 
     func run() throws {
         let (forced, normalization, windowing) = try options()
-        let path = tokenizer ?? Self.bundledTokenizer
+        let path = tokenizer ?? Self.locateBundledTokenizer() ?? Self.bundledTokenizer
         guard tokenizer != nil || FileManager.default.fileExists(atPath: path) else {
             throw CLIError("no --tokenizer given and the bundled \(Self.bundledTokenizer) is not in the current directory; pass --tokenizer PATH (a tokenizer.json, a model directory or a .gguf)")
         }

@@ -165,3 +165,28 @@ struct LineFormatSampleTests {
         #expect(Normalizer().normalize(t).tags.allSatisfy { $0.hasPrefix("[Intervenant ") })
     }
 }
+
+/// The remaining samples: word-level subtitle and text files, header-only TEI, and RTTM (no words).
+@Suite(.enabled(if: SharedFiles.isAvailable, "needs ../shared/samples"))
+struct RemainingSampleTests {
+    func load(_ path: String) throws -> Transcript {
+        try TranscriptLoader().load(path: try #require(SharedFiles.url("samples/\(path)")).path)
+    }
+
+    @Test func wordLevelASRFilesAndSpeakerPrefixedText() throws {
+        for path in ["webvtt/punctuations.mp3.words.vtt", "srt/punctuations.mp3.words.srt", "plaintext/punctuations.mp3.txt"] {
+            let t = try load(path)
+            #expect(t.speakers.count == 1 && t.speakers[0].name == nil, "\(path)")
+            #expect(Normalizer().normalize(t).rendered().hasPrefix("[Intervenant 1:] Dis-moi, est-ce que l'avion vole ?"), "\(path)")
+        }
+        let spec = try load("plaintext/Input-correct-from-Spec.txt")
+        #expect(spec.format == .text && spec.turns.count >= 10)
+        // `TOM` and `tom` are one speaker once Claire's capitalization applies.
+        #expect(Normalizer().normalize(spec).tags.contains("[Tom:]"))
+    }
+
+    @Test func filesWithoutWordsGiveClearErrors() {
+        #expect { try load("rttm/sample.rttm") } throws: { "\($0)".contains("RTTM") && "\($0)".contains("no words") }
+        #expect { try load("orfeo-conll/Cha_hey_07.xml") } throws: { "\($0)".contains("Cha_hey_07.xml: no <u>") }
+    }
+}

@@ -38,8 +38,18 @@ public struct TranscriptLoader: Sendable {
             throw TranscriptError(file: path, "is a directory (only a Kaldi data directory with text, segments and utt2spk is read as one transcript)")
         }
         let data = try readBounded(path: path)
+        if forced == nil, Self.looksLikeRTTM(data) {
+            throw TranscriptError(file: path, "an RTTM file holds who spoke when but no words; align it with ASR words (e.g. whisperX JSON with speakers) first")
+        }
         let reader = try chooseReader(data: data, path: path, forced: forced)
         return try reader.init().read(data: data, source: path)
+    }
+
+    /// NIST RTTM: `SPEAKER file channel start duration <NA> <NA> label <NA> <NA>` lines.
+    static func looksLikeRTTM(_ data: Data) -> Bool {
+        let head = String(decoding: data.prefix(1024), as: UTF8.self)
+        let lines = head.split(separator: "\n").prefix(3)
+        return !lines.isEmpty && lines.allSatisfy { $0.hasPrefix("SPEAKER ") && $0.split(separator: " ").count >= 9 }
     }
 
     /// Set by the Kaldi reader's registration: reads a data directory.
