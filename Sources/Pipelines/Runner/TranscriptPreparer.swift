@@ -21,7 +21,8 @@ public struct TranscriptPreparer: SourcePreparer {
         }
         let preparation = TranscriptPreparation(
             normalization: NormalizationOptions(speakers: NormalizationOptions.SpeakerTags(rawValue: spec.normalize.speakers.rawValue) ?? .intervenant,
-                                                casing: NormalizationOptions.Casing(rawValue: spec.normalize.casing.rawValue) ?? .keep),
+                                                casing: NormalizationOptions.Casing(rawValue: spec.normalize.casing.rawValue) ?? .keep,
+                                                events: NormalizationOptions.Events(rawValue: spec.normalize.events.rawValue) ?? .drop),
             windows: WindowOptions(window: budget, reserve: 0, overlapTurns: spec.chunk.overlapTurns),
             tokenizer: tokenizer)
         let prepared = try preparation.prepare(path: path, format: format)

@@ -56,9 +56,10 @@ public enum PipelineLoader {
 
     private static func decodeNormalize(_ node: YAMLNode, _ problems: ProblemList) -> NormalizeSpec {
         var spec = NormalizeSpec()
-        guard let map = MappingReader(node, section: "normalize", keys: ["speakers", "casing"], problems: problems) else { return spec }
+        guard let map = MappingReader(node, section: "normalize", keys: ["speakers", "casing", "events"], problems: problems) else { return spec }
         if let value = map.choice("speakers", among: NormalizeSpec.Speakers.allCases.map(\.rawValue)) { spec.speakers = .init(rawValue: value)! }
         if let value = map.choice("casing", among: NormalizeSpec.Casing.allCases.map(\.rawValue)) { spec.casing = .init(rawValue: value)! }
+        if let value = map.choice("events", among: NormalizeSpec.Events.allCases.map(\.rawValue)) { spec.events = .init(rawValue: value)! }
         return spec
     }
 

@@ -30,8 +30,10 @@ public struct InputSpec: Sendable {
 public struct NormalizeSpec: Sendable {
     public enum Speakers: String, Sendable, CaseIterable { case named, intervenant, dash, none }
     public enum Casing: String, Sendable, CaseIterable { case keep, lower, asr }
+    public enum Events: String, Sendable, CaseIterable { case drop, keep }
     public var speakers: Speakers = .intervenant
     public var casing: Casing = .keep
+    public var events: Events = .drop
 }
 
 public struct ChunkSpec: Sendable {
