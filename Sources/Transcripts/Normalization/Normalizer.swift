@@ -40,7 +40,7 @@ public struct Normalizer: Sendable {
         for (index, turn) in transcript.turns.enumerated() {
             let text = clean(turn.text)
             // A turn with no letter (silence, a lone event, punctuation) says nothing.
-            guard text.unicodeScalars.contains(where: { $0.properties.isAlphabetic }) else { continue }
+            guard Self.hasLetter(text) else { continue }
             if let last = turns.last, last.speaker == turn.speaker {
                 turns[turns.count - 1].text = last.text + " " + text
                 turns[turns.count - 1].sourceTurns.append(index)
@@ -76,6 +76,11 @@ public struct Normalizer: Sendable {
         var tags: [String] = []
         for turn in merged where !tags.contains(turn.tag) { tags.append(turn.tag) }
         return NormalizedDialogue(turns: merged, notes: notes, tags: tags)
+    }
+
+    static func hasLetter(_ text: String) -> Bool {
+        for byte in text.utf8 where (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) { return true }
+        return text.unicodeScalars.contains { $0.value >= 0x80 && $0.properties.isAlphabetic }
     }
 
     func tag(for key: String, number: Int, style: NormalizationOptions.SpeakerTags, transcript: Transcript) -> String {

@@ -12,23 +12,39 @@ enum TypographyNormalizer {
         }
         if plain { return text }
         let source = Self.needsNFC(text) ? text.precomposedStringWithCanonicalMapping : text
+        let bytes = Array(source.utf8)
         var out: [UInt8] = []
-        out.reserveCapacity(source.utf8.count)
-        let scalars = Array(source.unicodeScalars)
-        var i = 0
+        out.reserveCapacity(bytes.count)
         func append(_ s: StaticString) { s.withUTF8Buffer { out.append(contentsOf: $0) } }
-        func isSpace(_ s: Unicode.Scalar) -> Bool { s == " " || s == "\t" || s.value == 0xA0 || s.value == 0x202F }
-        while i < scalars.count {
-            let c = scalars[i]
-            switch c.value {
-            case 0x20..<0x7F where c != "`" && c != "'":
-                out.append(UInt8(c.value))
-            case 0x60, 0x27:  // `` and '' are quotes; single ones stay
-                if i + 1 < scalars.count, scalars[i + 1] == c { append("\""); i += 1 } else { out.append(UInt8(c.value)) }
+        func isSpaceAt(_ k: Int) -> Int {  // width of a space, tab, NBSP or narrow NBSP at k, else 0
+            guard k < bytes.count else { return 0 }
+            if bytes[k] == 0x20 || bytes[k] == 0x09 { return 1 }
+            if bytes[k] == 0xC2, k + 1 < bytes.count, bytes[k + 1] == 0xA0 { return 2 }
+            if bytes[k] == 0xE2, k + 2 < bytes.count, bytes[k + 1] == 0x80, bytes[k + 2] == 0xAF { return 3 }
+            return 0
+        }
+        var i = 0
+        while i < bytes.count {
+            let b = bytes[i]
+            if b < 0x80 {
+                switch b {
+                case 0x60, 0x27:  // `` and '' are quotes; single ones stay
+                    if i + 1 < bytes.count, bytes[i + 1] == b { append("\""); i += 2 } else { out.append(b); i += 1 }
+                case 0x00...0x08, 0x0B, 0x0C, 0x0E...0x1F, 0x7F: i += 1
+                default: out.append(b); i += 1
+                }
+                continue
+            }
+            // The scalar at i, decoded from its UTF-8 bytes (the text is valid UTF-8: it came from a String).
+            let width = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2
+            var value = UInt32(b) & (width == 2 ? 0x1F : width == 3 ? 0x0F : 0x07)
+            for k in 1..<width where i + k < bytes.count { value = value << 6 | UInt32(bytes[i + k] & 0x3F) }
+            var next = i + width
+            switch value {
             case 0x2026: append("...")
             case 0x00AB, 0x201C:  // « “ and the spaces after them
                 append("\"")
-                while i + 1 < scalars.count, isSpace(scalars[i + 1]) { i += 1 }
+                while case let w = isSpaceAt(next), w > 0 { next += w }
             case 0x00BB, 0x201D, 0x2033, 0x201E:  // spaces before » ” ″ „, then the quote
                 while let last = out.last, last == 0x20 || last == 0x09 { out.removeLast() }
                 append("\"")
@@ -36,12 +52,12 @@ enum TypographyNormalizer {
             case 0x201A: append(",")
             case 0x2013: append("-")
             case 0x00A0, 0x202F, 0x2007, 0x2009: append(" ")
-            case 0x1D49:  // ᵉ, and ᵉʳ
-                if i + 1 < scalars.count, scalars[i + 1].value == 0x02B3 { append("er"); i += 1 } else { append("e") }
-            case 0x00...0x08, 0x0B, 0x0C, 0x0E...0x1F, 0x7F...0x9F: break
-            default: out.append(contentsOf: String(c).utf8)
+            case 0x1D49:  // ᵉ, and ᵉʳ (U+02B3 is CA B3)
+                if next + 1 < bytes.count, bytes[next] == 0xCA, bytes[next + 1] == 0xB3 { append("er"); next += 2 } else { append("e") }
+            case 0x80...0x9F: break  // C1 controls
+            default: out.append(contentsOf: bytes[i..<min(next, bytes.count)])
             }
-            i += 1
+            i = next
         }
         return String(decoding: out, as: UTF8.self)
     }

@@ -8,9 +8,30 @@ import Foundation
 /// libxml2's own limits stay on (no `XML_PARSE_HUGE`). The declared encoding is honoured. Memory stays
 /// bounded by the current node, not the file: large TEI files stream.
 enum XMLEvent {
-    case start(name: String, attributes: [String: String], isEmpty: Bool)
+    case start(name: String, attributes: XMLAttributes, isEmpty: Bool)
     case end(name: String)
     case text(String)
+}
+
+/// The attributes of the element being reported, read on demand (most elements' attributes are never
+/// asked for). Valid only during the callback that received it.
+struct XMLAttributes {
+    fileprivate let reader: OpaquePointer?
+
+    subscript(name: String) -> String? {
+        guard let reader, xmlTextReaderHasAttributes(reader) == 1 else { return nil }
+        defer { xmlTextReaderMoveToElement(reader) }
+        let wanted = Array(name.utf8)
+        while xmlTextReaderMoveToNextAttribute(reader) == 1 {
+            guard let qualified = xmlTextReaderConstName(reader) else { continue }
+            var i = 0
+            while i < wanted.count, qualified[i] == wanted[i] { i += 1 }
+            if i == wanted.count, qualified[i] == 0 {
+                return xmlTextReaderConstValue(reader).map { String(cString: $0) } ?? ""
+            }
+        }
+        return nil
+    }
 }
 
 enum XMLStream {
@@ -38,6 +59,15 @@ enum XMLStream {
                 box.line = Int(error.pointee.line)
                 box.column = Int(error.pointee.int2)
             }, context)
+            // Element names are interned by libxml2's dictionary: one Swift string per distinct name.
+            var names: [UnsafePointer<xmlChar>: String] = [:]
+            func cachedName(_ pointer: UnsafePointer<xmlChar>?) -> String {
+                guard let pointer else { return "" }
+                if let known = names[pointer] { return known }
+                let name = String(cString: pointer)
+                names[pointer] = name
+                return name
+            }
             while true {
                 let status = xmlTextReaderRead(reader)
                 if status == 0 { break }
@@ -47,20 +77,12 @@ enum XMLStream {
                 }
                 switch xmlTextReaderNodeType(reader) {
                 case Int32(XML_READER_TYPE_ELEMENT.rawValue):
-                    let name = string(xmlTextReaderConstLocalName(reader))
-                    var attributes: [String: String] = [:]
-                    if xmlTextReaderHasAttributes(reader) == 1 {
-                        while xmlTextReaderMoveToNextAttribute(reader) == 1 {
-                            let key = string(xmlTextReaderConstName(reader))
-                            attributes[key] = string(xmlTextReaderConstValue(reader))
-                        }
-                        xmlTextReaderMoveToElement(reader)
-                    }
+                    let name = cachedName(xmlTextReaderConstLocalName(reader))
                     let isEmpty = xmlTextReaderIsEmptyElement(reader) == 1
-                    try handle(.start(name: name, attributes: attributes, isEmpty: isEmpty))
+                    try handle(.start(name: name, attributes: XMLAttributes(reader: reader), isEmpty: isEmpty))
                     if isEmpty { try handle(.end(name: name)) }
                 case Int32(XML_READER_TYPE_END_ELEMENT.rawValue):
-                    try handle(.end(name: string(xmlTextReaderConstLocalName(reader))))
+                    try handle(.end(name: cachedName(xmlTextReaderConstLocalName(reader))))
                 case Int32(XML_READER_TYPE_TEXT.rawValue), Int32(XML_READER_TYPE_CDATA.rawValue),
                      Int32(XML_READER_TYPE_SIGNIFICANT_WHITESPACE.rawValue), Int32(XML_READER_TYPE_WHITESPACE.rawValue):
                     try handle(.text(string(xmlTextReaderConstValue(reader))))
