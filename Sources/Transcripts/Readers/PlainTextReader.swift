@@ -6,7 +6,8 @@ import Foundation
 /// one speaker's monologue, one turn per paragraph.
 ///
 /// A `Word: ` line start is a speaker only if the file uses that label at least twice or it is a bracketed
-/// or diarization label, so that "Remarque : …" in prose stays prose.
+/// or diarization label, so that "Remarque : …" in prose stays prose; in a file made mostly of labelled lines,
+/// a one- or two-word label used once is a speaker too.
 public struct PlainTextReader: TranscriptReader {
     public static let format = TranscriptFormat.text
     public init() {}
@@ -25,6 +26,9 @@ public struct PlainTextReader: TranscriptReader {
         let dashLines = lines.filter { $0.text.hasPrefix("- ") || $0.text == "-" }.count
         let nonEmpty = lines.filter { !$0.text.trimmingCharacters(in: .whitespaces).isEmpty }.count
         let isDash = dashLines >= 2 && dashLines * 2 >= nonEmpty
+        // In a file that is mostly labelled lines, a speaker who talks once is still a speaker.
+        let repeatedLabelLines = counts.values.filter { $0 >= 2 }.reduce(0, +)
+        let isDialogue = repeatedLabelLines * 2 >= nonEmpty && repeatedLabelLines > 0
 
         var speakers = SpeakerTable()
         var turns: [Turn] = []
@@ -41,7 +45,8 @@ public struct PlainTextReader: TranscriptReader {
                 continue
             }
             if let (label, rest) = SpeakerPrefix.split(text),
-               counts[label, default: 0] >= 2 || text.hasPrefix("[") || SpeakerNames.isAnonymous(label) {
+               counts[label, default: 0] >= 2 || text.hasPrefix("[")
+                || (isDialogue && label.split(separator: " ").count <= 2) || SpeakerNames.isAnonymous(label) {
                 let id = speakers.add(id: label, name: SpeakerNames.isAnonymous(label) ? nil : label)
                 turns.append(Turn(speaker: id, text: rest))
                 continue
