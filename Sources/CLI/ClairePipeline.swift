@@ -43,6 +43,9 @@ struct ClairePipeline: AsyncParsableCommand {
             Foundation.exit(exitCode.rawValue)
         } catch let error as ValidationError {
             exit(withError: error)
+        } catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+            // `--help` and `help SUBCOMMAND` reach us as ArgumentParser's own (internal) error: it prints the help.
+            exit(withError: error)
         } catch {
             Console.error("error: \(Console.describe(error))")
             Foundation.exit(1)

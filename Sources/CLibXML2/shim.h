@@ -4,5 +4,6 @@
 // clash with the ICU copy inside Swift's Foundation. We use no ICU API, so that include is switched off.
 #undef LIBXML_ICU_ENABLED
 #include <libxml/parser.h>
-#include <libxml/xmlreader.h>
+#include <libxml/parserInternals.h>
+#include <libxml/SAX2.h>
 #include <libxml/xmlerror.h>

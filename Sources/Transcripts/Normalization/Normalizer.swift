@@ -41,8 +41,9 @@ public struct Normalizer: Sendable {
             let text = clean(turn.text)
             // A turn with no letter (silence, a lone event, punctuation) says nothing.
             guard Self.hasLetter(text) else { continue }
-            if let last = turns.last, last.speaker == turn.speaker {
-                turns[turns.count - 1].text = last.text + " " + text
+            if turns.last?.speaker == turn.speaker {
+                turns[turns.count - 1].text += " "
+                turns[turns.count - 1].text += text
                 turns[turns.count - 1].sourceTurns.append(index)
             } else {
                 turns.append(DialogueTurn(tag: "", text: text, speaker: turn.speaker, sourceTurns: [index]))
@@ -104,8 +105,22 @@ public struct Normalizer: Sendable {
     /// Brackets and colons end a tag early, newlines end the line; a parenthesized role (`Sonia B. (ENQ)`)
     /// is not part of the name.
     static func tagSafe(_ name: String) -> String {
-        let withoutRole = name.replacingOccurrences(of: #"\s*\([^)]*\)"#, with: "", options: .regularExpression)
+        let withoutRole = removingParenthesized(name)
         return TypographyNormalizer.collapseWhitespace(String(withoutRole.unicodeScalars.filter { !"[]:\n".unicodeScalars.contains($0) }.map(Character.init)))
+    }
+
+    /// `Sonia B. (ENQ)` → `Sonia B.`: each `(…)` with a closing parenthesis goes, with the spaces before it.
+    static func removingParenthesized(_ name: String) -> String {
+        guard name.contains("(") else { return name }
+        var out = ""
+        var rest = name[...]
+        while let open = rest.firstIndex(of: "(") {
+            guard let close = rest[open...].firstIndex(of: ")") else { break }
+            out += rest[..<open]
+            while let last = out.last, last.isWhitespace { out.removeLast() }
+            rest = rest[rest.index(after: close)...]
+        }
+        return out + rest
     }
 
     func clean(_ raw: String) -> String {
@@ -121,7 +136,7 @@ public struct Normalizer: Sendable {
 
     /// `[...]` groups are events or comments: dropped, or kept as lower-case marks.
     func handleEvents(_ text: String) -> String {
-        guard text.utf8.contains(UInt8(ascii: "[")) else { return text }
+        guard TypographyNormalizer.containsByte(text, UInt8(ascii: "[")) else { return text }
         var out = ""
         var event: String?
         for character in text {

@@ -11,8 +11,11 @@ enum TypographyNormalizer {
             previousQuote = byte == UInt8(ascii: "'")
         }
         if plain { return text }
-        let source = Self.needsNFC(text) ? text.precomposedStringWithCanonicalMapping : text
-        let bytes = Array(source.utf8)
+        var source = Self.needsNFC(text) ? text.precomposedStringWithCanonicalMapping : text
+        return source.withUTF8 { normalize(bytes: $0) }
+    }
+
+    private static func normalize(bytes: UnsafeBufferPointer<UInt8>) -> String {
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)
         func append(_ s: StaticString) { s.withUTF8Buffer { out.append(contentsOf: $0) } }
@@ -65,6 +68,9 @@ enum TypographyNormalizer {
     /// Whether NFC could change the text: a combining mark, conjoining jamo, or one of the few characters
     /// with a singleton decomposition. Precomposed Latin text (all of French) skips the pass.
     static func needsNFC(_ text: String) -> Bool {
+        // Scalars from U+0300 on have a lead byte from 0xCC on: French text rarely has one outside punctuation.
+        var text = text
+        guard text.withUTF8({ bytes in bytes.contains { $0 >= 0xCC } }) else { return false }
         for scalar in text.unicodeScalars where scalar.value >= 0x300 {
             switch scalar.value {
             case 0x300...0x36F, 0x1100...0x11FF, 0x2000...0x2001, 0x2126...0x212B, 0xF900...0xFAFF, 0x2F800...0x2FA1F,
@@ -77,6 +83,11 @@ enum TypographyNormalizer {
         return false
     }
 
+    static func containsByte(_ text: String, _ byte: UInt8) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in bytes.baseAddress.map { memchr($0, Int32(byte), bytes.count) != nil } ?? false }
+    }
+
     static func isSpace(_ scalar: Unicode.Scalar) -> Bool {
         scalar == " " || scalar == "\t" || scalar.value == 0xA0 || scalar.value == 0x202F
     }
@@ -85,33 +96,53 @@ enum TypographyNormalizer {
     /// or `,` after a word or a kept `[event]` (what event handling leaves behind); trimmed.
     /// Works on UTF-8 bytes: this runs on every turn of every file.
     static func collapseWhitespace(_ text: String) -> String {
-        var bytes = Array(text.utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var pendingSpace = false
-        var i = 0
-        while i < bytes.count {
-            let width = whitespaceWidth(bytes, at: i)
-            if width > 0 {
-                pendingSpace = !out.isEmpty
-                i += width
-                continue
+        var text = text
+        return text.withUTF8 { collapseWhitespace($0) }
+    }
+
+    static func collapseWhitespace(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        String(unsafeUninitializedCapacity: bytes.count) { out in
+            var count = 0
+            var pendingSpace = false
+            var i = 0
+            while i < bytes.count {
+                let byte = bytes[i]
+                // ASCII letters and most punctuation: the common case, one comparison.
+                if byte > 0x20, byte < 0x80 {
+                    if pendingSpace {
+                        if !((byte == UInt8(ascii: ".") || byte == UInt8(ascii: ",")) && endsWithWord(UnsafeBufferPointer(rebasing: out[..<count]))) {
+                            out[count] = 0x20
+                            count += 1
+                        }
+                        pendingSpace = false
+                    }
+                    out[count] = byte
+                    count += 1
+                    i += 1
+                    continue
+                }
+                let width = whitespaceWidth(bytes, at: i)
+                if width > 0 {
+                    pendingSpace = count > 0
+                    i += width
+                    continue
+                }
+                if pendingSpace {
+                    out[count] = 0x20
+                    count += 1
+                    pendingSpace = false
+                }
+                out[count] = byte
+                count += 1
+                i += 1
             }
-            let byte = bytes[i]
-            if pendingSpace {
-                if !((byte == UInt8(ascii: ".") || byte == UInt8(ascii: ",")) && endsWithWord(out)) { out.append(UInt8(ascii: " ")) }
-                pendingSpace = false
-            }
-            out.append(byte)
-            i += 1
+            return count
         }
-        bytes = []
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Bytes of the Unicode White_Space character at `i`, or 0.
     @inline(__always)
-    static func whitespaceWidth(_ b: [UInt8], at i: Int) -> Int {
+    static func whitespaceWidth(_ b: UnsafeBufferPointer<UInt8>, at i: Int) -> Int {
         let c = b[i]
         if c < 0x80 { return c == 0x20 || (c >= 0x09 && c <= 0x0D) ? 1 : 0 }
         if c == 0xC2, i + 1 < b.count, b[i + 1] == 0xA0 || b[i + 1] == 0x85 { return 2 }
@@ -125,14 +156,14 @@ enum TypographyNormalizer {
     }
 
     /// Whether the text so far ends with a letter, a digit or `]`.
-    static func endsWithWord(_ out: [UInt8]) -> Bool {
+    static func endsWithWord(_ out: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let last = out.last else { return false }
         if last < 0x80 {
             return (0x30...0x39).contains(last) || (0x41...0x5A).contains(last) || (0x61...0x7A).contains(last) || last == UInt8(ascii: "]")
         }
         var start = out.count - 1
         while start > 0, out[start] & 0xC0 == 0x80 { start -= 1 }
-        guard let scalar = String(decoding: out[start...], as: UTF8.self).unicodeScalars.first else { return false }
+        guard let scalar = String(decoding: UnsafeBufferPointer(rebasing: out[start...]), as: UTF8.self).unicodeScalars.first else { return false }
         return scalar.properties.isAlphabetic || scalar.properties.numericType != nil
     }
 }

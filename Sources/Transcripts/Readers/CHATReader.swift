@@ -10,8 +10,8 @@ public struct CHATReader: TranscriptReader {
     public init() {}
 
     public static func confidence(data: Data, fileName: String) -> Int {
-        let head = String(decoding: data.prefix(1024), as: UTF8.self)
-        if head.contains("@Begin") && (head.contains("@Participants") || head.contains("@UTF8")) { return 95 }
+        if ByteSearch.contains(data, within: 1024, "@Begin"),
+           ByteSearch.contains(data, within: 1024, "@Participants") || ByteSearch.contains(data, within: 1024, "@UTF8") { return 95 }
         return fileName.lowercased().hasSuffix(".cha") ? 30 : 0
     }
 

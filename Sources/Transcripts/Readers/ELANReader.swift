@@ -8,8 +8,7 @@ public struct ELANReader: TranscriptReader {
     public init() {}
 
     public static func confidence(data: Data, fileName: String) -> Int {
-        let head = String(decoding: data.prefix(2048), as: UTF8.self)
-        if head.contains("<ANNOTATION_DOCUMENT") { return 100 }
+        if ByteSearch.contains(data, within: 2048, "<ANNOTATION_DOCUMENT") { return 100 }
         return fileName.lowercased().hasSuffix(".eaf") ? 30 : 0
     }
 
@@ -24,7 +23,7 @@ public struct ELANReader: TranscriptReader {
         var sawDocument = false
         try XMLStream.walk(data, source: source) { event in
             switch event {
-            case .start(let name, let attributes, _):
+            case .start(let name, let attributes):
                 switch name {
                 case "ANNOTATION_DOCUMENT": sawDocument = true
                 case "TIME_SLOT":

@@ -9,8 +9,7 @@ public struct ORFEOReader: TranscriptReader {
     public init() {}
 
     public static func confidence(data: Data, fileName: String) -> Int {
-        let head = String(decoding: data.prefix(2048), as: UTF8.self)
-        if head.contains("# sent_id = ") && head.contains("\t") { return 85 }
+        if ByteSearch.contains(data, within: 2048, "# sent_id = "), ByteSearch.contains(data, within: 2048, "\t") { return 85 }
         return fileName.lowercased().hasSuffix(".orfeo") ? 40 : 0
     }
 

@@ -7,8 +7,7 @@ public struct SRTReader: TranscriptReader {
     public init() {}
 
     public static func confidence(data: Data, fileName: String) -> Int {
-        let head = String(decoding: data.prefix(400), as: UTF8.self)
-        if head.range(of: #"\d\d:\d\d:\d\d,\d\d\d\s*-->"#, options: .regularExpression) != nil { return 90 }
+        if ByteSearch.containsSRTTiming(data, within: 400) { return 90 }
         return fileName.lowercased().hasSuffix(".srt") ? 30 : 0
     }
 

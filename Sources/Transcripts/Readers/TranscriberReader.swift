@@ -8,10 +8,10 @@ public struct TranscriberReader: TranscriptReader {
     public init() {}
 
     public static func confidence(data: Data, fileName: String) -> Int {
-        let head = String(decoding: data.prefix(2048), as: UTF8.self)
-        if head.contains("<Trans") && (head.contains("trans-14.dtd") || head.contains("<Speakers") || head.contains("<Episode")) { return 95 }
-        if head.contains("<Trans") { return 70 }
-        return fileName.lowercased().hasSuffix(".trs") ? 30 : 0
+        guard ByteSearch.contains(data, within: 2048, "<Trans") else { return fileName.lowercased().hasSuffix(".trs") ? 30 : 0 }
+        if ByteSearch.contains(data, within: 2048, "trans-14.dtd") || ByteSearch.contains(data, within: 2048, "<Speakers")
+            || ByteSearch.contains(data, within: 2048, "<Episode") { return 95 }
+        return 70
     }
 
     public func read(data: Data, source: String) throws -> Transcript {
@@ -29,8 +29,8 @@ public struct TranscriberReader: TranscriptReader {
 
         try XMLStream.walk(data, source: source) { event in
             switch event {
-            case .start(let name, let attributes, let isEmpty):
-                if skipDepth > 0 { if !isEmpty { skipDepth += 1 }; return }
+            case .start(let name, let attributes):
+                if skipDepth > 0 { skipDepth += 1; return }
                 switch name {
                 case "Trans":
                     sawTrans = true
@@ -56,7 +56,7 @@ public struct TranscriberReader: TranscriptReader {
                     if attributes["extent"] == "end" { return }
                     texts[who] += " [\(desc)] "
                 case "Comment", "Background":
-                    if !isEmpty { skipDepth = 1 }
+                    skipDepth = 1  // every start has its end, empty elements included
                 default:
                     break
                 }

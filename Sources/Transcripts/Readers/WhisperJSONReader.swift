@@ -8,9 +8,11 @@ public struct WhisperJSONReader: TranscriptReader {
     public init() {}
 
     public static func confidence(data: Data, fileName: String) -> Int {
-        let head = String(decoding: data.prefix(4096), as: UTF8.self).drop { $0.isWhitespace || $0 == "\u{FEFF}" }
-        guard head.first == "{" || head.first == "[" else { return 0 }
-        return head.contains("\"segments\"") || head.contains("\"start\"") ? 90 : 40
+        var first = data.startIndex
+        if data.starts(with: [0xEF, 0xBB, 0xBF]) { first += 3 }
+        while first < data.endIndex, [0x20, 0x09, 0x0A, 0x0D].contains(data[first]) { first += 1 }
+        guard first < data.endIndex, data[first] == UInt8(ascii: "{") || data[first] == UInt8(ascii: "[") else { return 0 }
+        return ByteSearch.contains(data, within: 4096, "\"segments\"") || ByteSearch.contains(data, within: 4096, "\"start\"") ? 90 : 40
     }
 
     public func read(data: Data, source: String) throws -> Transcript {
