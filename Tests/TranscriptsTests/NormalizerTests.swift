@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Transcripts
 
@@ -21,6 +22,26 @@ struct NormalizerTests {
     @Test func diarizationLabelsAreAnonymous() {
         for label in ["SPEAKER_00", "spk1", "speaker001", "L1", "S2", "Locuteur 3", "#12", "A"] { #expect(SpeakerNames.isAnonymous(label), "\(label)") }
         for label in ["Camille", "M. Hide", "Harpagon", "Jean Dupont"] { #expect(!SpeakerNames.isAnonymous(label), "\(label)") }
+    }
+
+    /// The label rules as the regular expressions they were first written as, against the hand-written matcher.
+    @Test func anonymousLabelsMatchTheirPatterns() throws {
+        let patterns = try [
+            #"^#?speaker[ _-]?\d+$"#, #"^#?spk[ _-]?\d+$"#, #"^#?(l|s|loc|spk|speaker)\d+$"#,
+            #"^#?(locuteur|intervenant|interlocuteur|participant)[ _-]?\d+$"#, #"^#?\d+$"#, #"^[a-z]$"#,
+            #"^#?unknown[ _-]?\d*$"#, #"^#?inconnu[ _-]?\d*$"#, #"^speaker$"#, #"^dash-\d$"#,
+        ].map { try NSRegularExpression(pattern: $0) }
+        let labels = ["SPEAKER_00", "speaker", "#speaker", "speaker-", "speaker 7", "Speaker_12x", "spk", "spk_3", "SPK-04", "L", "L1", "l12", "S",
+                      "s3", "s-3", "loc", "loc2", "loc_2", "Locuteur", "locuteur-9", "locuteur_", "Intervenant 4", "intervenant4", "interlocuteur 1",
+                      "Participant_2", "participant", "#12", "12", "#", "", "  ", "A", "z", "#a", "é", "ab", "unknown", "UNKNOWN_", "unknown 3",
+                      "unknown3x", "#inconnu", "inconnu-2", "inconnue", "dash-1", "dash-12", "dash-", "#dash-1", "Harpagon", "Lucile", "Sganarelle",
+                      "M. Hide", "Jean Dupont", "L'Épine", "S1 S2", " spk1 "]
+        for label in labels {
+            let trimmed = label.trimmingCharacters(in: .whitespaces).lowercased()
+            let range = NSRange(trimmed.startIndex..., in: trimmed)
+            let expected = trimmed.isEmpty || patterns.contains { $0.firstMatch(in: trimmed, range: range) != nil }
+            #expect(SpeakerNames.isAnonymous(label) == expected, "\(label)")
+        }
     }
 
     @Test func namedTagsAndIntervenantNumbersByFirstAppearance() {

@@ -124,6 +124,10 @@ public struct Normalizer: Sendable {
     }
 
     func clean(_ raw: String) -> String {
+        // Without events or case changes the steps below reduce to one pass.
+        if options.casing == .keep, !TypographyNormalizer.containsByte(raw, UInt8(ascii: "[")) {
+            return TypographyNormalizer.normalizedAndCollapsed(raw)
+        }
         var text = TypographyNormalizer.normalize(raw)
         text = handleEvents(text)
         switch options.casing {

@@ -4,21 +4,39 @@ import Foundation
 /// and dashes, non-breaking spaces, control characters, superscript ordinals), plus whitespace collapsing.
 enum TypographyNormalizer {
     static func normalize(_ text: String) -> String {
-        // Most transcript text is plain ASCII with nothing to change: no pass, no copy.
-        var plain = true, previousQuote = false
-        for byte in text.utf8 {
-            if byte < 0x20 || byte >= 0x7F || byte == UInt8(ascii: "`") || (byte == UInt8(ascii: "'") && previousQuote) { plain = false; break }
-            previousQuote = byte == UInt8(ascii: "'")
-        }
-        if plain { return text }
-        var source = Self.needsNFC(text) ? text.precomposedStringWithCanonicalMapping : text
-        return source.withUTF8 { normalize(bytes: $0) }
+        guard !isPlain(text) else { return text }
+        return rewrite(text) { VerbatimOutput(bytes: $0) }
     }
 
-    private static func normalize(bytes: UnsafeBufferPointer<UInt8>) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        func append(_ s: StaticString) { s.withUTF8Buffer { out.append(contentsOf: $0) } }
+    /// `collapseWhitespace(normalize(text))` in one pass: what every turn goes through.
+    static func normalizedAndCollapsed(_ text: String) -> String {
+        guard !isPlain(text) else { return collapseWhitespace(text) }
+        return rewrite(text) { CollapsingOutput(bytes: $0) }
+    }
+
+    /// Most transcript text is plain ASCII with nothing to change.
+    private static func isPlain(_ text: String) -> Bool {
+        var previousQuote = false
+        for byte in text.utf8 {
+            if byte < 0x20 || byte >= 0x7F || byte == UInt8(ascii: "`") || (byte == UInt8(ascii: "'") && previousQuote) { return false }
+            previousQuote = byte == UInt8(ascii: "'")
+        }
+        return true
+    }
+
+    /// Runs the typography rules over `text` into an output of `text`'s size (no rule lengthens the text).
+    private static func rewrite<Output: TypographyOutput>(_ text: String, output make: (UnsafeMutableBufferPointer<UInt8>) -> Output) -> String {
+        var source = needsNFC(text) ? text.precomposedStringWithCanonicalMapping : text
+        return source.withUTF8 { bytes in
+            String(unsafeUninitializedCapacity: bytes.count) { buffer in
+                var output = make(buffer)
+                applyRules(bytes, to: &output)
+                return output.count
+            }
+        }
+    }
+
+    private static func applyRules<Output: TypographyOutput>(_ bytes: UnsafeBufferPointer<UInt8>, to out: inout Output) {
         func isSpaceAt(_ k: Int) -> Int {  // width of a space, tab, NBSP or narrow NBSP at k, else 0
             guard k < bytes.count else { return 0 }
             if bytes[k] == 0x20 || bytes[k] == 0x09 { return 1 }
@@ -32,9 +50,9 @@ enum TypographyNormalizer {
             if b < 0x80 {
                 switch b {
                 case 0x60, 0x27:  // `` and '' are quotes; single ones stay
-                    if i + 1 < bytes.count, bytes[i + 1] == b { append("\""); i += 2 } else { out.append(b); i += 1 }
+                    if i + 1 < bytes.count, bytes[i + 1] == b { out.ascii(UInt8(ascii: "\"")); i += 2 } else { out.ascii(b); i += 1 }
                 case 0x00...0x08, 0x0B, 0x0C, 0x0E...0x1F, 0x7F: i += 1
-                default: out.append(b); i += 1
+                default: out.ascii(b); i += 1
                 }
                 continue
             }
@@ -44,25 +62,25 @@ enum TypographyNormalizer {
             for k in 1..<width where i + k < bytes.count { value = value << 6 | UInt32(bytes[i + k] & 0x3F) }
             var next = i + width
             switch value {
-            case 0x2026: append("...")
+            case 0x2026: out.ascii(UInt8(ascii: ".")); out.ascii(UInt8(ascii: ".")); out.ascii(UInt8(ascii: "."))
             case 0x00AB, 0x201C:  // « “ and the spaces after them
-                append("\"")
+                out.ascii(UInt8(ascii: "\""))
                 while case let w = isSpaceAt(next), w > 0 { next += w }
             case 0x00BB, 0x201D, 0x2033, 0x201E:  // spaces before » ” ″ „, then the quote
-                while let last = out.last, last == 0x20 || last == 0x09 { out.removeLast() }
-                append("\"")
-            case 0x2019, 0x2018, 0x201B, 0x02BF: append("'")
-            case 0x201A: append(",")
-            case 0x2013: append("-")
-            case 0x00A0, 0x202F, 0x2007, 0x2009: append(" ")
+                out.dropTrailingSpaces()
+                out.ascii(UInt8(ascii: "\""))
+            case 0x2019, 0x2018, 0x201B, 0x02BF: out.ascii(UInt8(ascii: "'"))
+            case 0x201A: out.ascii(UInt8(ascii: ","))
+            case 0x2013: out.ascii(UInt8(ascii: "-"))
+            case 0x00A0, 0x202F, 0x2007, 0x2009: out.ascii(0x20)
             case 0x1D49:  // ᵉ, and ᵉʳ (U+02B3 is CA B3)
-                if next + 1 < bytes.count, bytes[next] == 0xCA, bytes[next + 1] == 0xB3 { append("er"); next += 2 } else { append("e") }
+                out.ascii(UInt8(ascii: "e"))
+                if next + 1 < bytes.count, bytes[next] == 0xCA, bytes[next + 1] == 0xB3 { out.ascii(UInt8(ascii: "r")); next += 2 }
             case 0x80...0x9F: break  // C1 controls
-            default: out.append(contentsOf: bytes[i..<min(next, bytes.count)])
+            default: out.scalar(UnsafeBufferPointer(rebasing: bytes[i..<min(next, bytes.count)]))
             }
             i = next
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Whether NFC could change the text: a combining mark, conjoining jamo, or one of the few characters
@@ -101,42 +119,26 @@ enum TypographyNormalizer {
     }
 
     static func collapseWhitespace(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
-        String(unsafeUninitializedCapacity: bytes.count) { out in
-            var count = 0
-            var pendingSpace = false
+        String(unsafeUninitializedCapacity: bytes.count) { buffer in
+            var out = CollapsingOutput(bytes: buffer)
             var i = 0
             while i < bytes.count {
                 let byte = bytes[i]
-                // ASCII letters and most punctuation: the common case, one comparison.
-                if byte > 0x20, byte < 0x80 {
-                    if pendingSpace {
-                        if !((byte == UInt8(ascii: ".") || byte == UInt8(ascii: ",")) && endsWithWord(UnsafeBufferPointer(rebasing: out[..<count]))) {
-                            out[count] = 0x20
-                            count += 1
-                        }
-                        pendingSpace = false
-                    }
-                    out[count] = byte
-                    count += 1
+                if byte < 0x80 {
+                    out.ascii(byte)
                     i += 1
                     continue
                 }
                 let width = whitespaceWidth(bytes, at: i)
                 if width > 0 {
-                    pendingSpace = count > 0
+                    out.scalar(UnsafeBufferPointer(rebasing: bytes[i..<(i + width)]))
                     i += width
-                    continue
+                } else {
+                    out.scalar(UnsafeBufferPointer(rebasing: bytes[i..<(i + 1)]))
+                    i += 1
                 }
-                if pendingSpace {
-                    out[count] = 0x20
-                    count += 1
-                    pendingSpace = false
-                }
-                out[count] = byte
-                count += 1
-                i += 1
             }
-            return count
+            return out.count
         }
     }
 
@@ -165,5 +167,95 @@ enum TypographyNormalizer {
         while start > 0, out[start] & 0xC0 == 0x80 { start -= 1 }
         guard let scalar = String(decoding: UnsafeBufferPointer(rebasing: out[start...]), as: UTF8.self).unicodeScalars.first else { return false }
         return scalar.properties.isAlphabetic || scalar.properties.numericType != nil
+    }
+}
+
+/// Where the typography rules write: as is, or with whitespace collapsed on the way.
+private protocol TypographyOutput {
+    var count: Int { get }
+    mutating func ascii(_ byte: UInt8)
+    /// A non-ASCII scalar's bytes (or, from `collapseWhitespace`, one byte of one).
+    mutating func scalar(_ bytes: UnsafeBufferPointer<UInt8>)
+    /// Spaces and tabs before a closing quote go.
+    mutating func dropTrailingSpaces()
+}
+
+private struct VerbatimOutput: TypographyOutput {
+    let bytes: UnsafeMutableBufferPointer<UInt8>
+    var count = 0
+
+    mutating func ascii(_ byte: UInt8) {
+        bytes[count] = byte
+        count += 1
+    }
+
+    mutating func scalar(_ scalar: UnsafeBufferPointer<UInt8>) {
+        for byte in scalar { ascii(byte) }
+    }
+
+    mutating func dropTrailingSpaces() {
+        while count > 0, bytes[count - 1] == 0x20 || bytes[count - 1] == 0x09 { count -= 1 }
+    }
+}
+
+/// Runs of whitespace (newlines included: one turn is one line) become one space, leading and trailing
+/// whitespace goes, and no space is left before `.` or `,` after a word or a kept `[event]` (what event
+/// handling leaves behind). A run is held back until the next visible character, so the output never
+/// grows and a closing quote can still drop it.
+private struct CollapsingOutput: TypographyOutput {
+    let bytes: UnsafeMutableBufferPointer<UInt8>
+    var count = 0
+    /// Whitespace seen since the last visible character (and after one).
+    var pendingSpace = false
+    /// Whether that run holds whitespace other than spaces and tabs, which a closing quote does not remove.
+    var pendingHardSpace = false
+
+    @inline(__always)
+    mutating func ascii(_ byte: UInt8) {
+        if byte > 0x20 {
+            if pendingSpace {
+                if !((byte == UInt8(ascii: ".") || byte == UInt8(ascii: ",")) && TypographyNormalizer.endsWithWord(UnsafeBufferPointer(rebasing: bytes[..<count]))) {
+                    bytes[count] = 0x20
+                    count += 1
+                }
+                pendingSpace = false
+                pendingHardSpace = false
+            }
+            bytes[count] = byte
+            count += 1
+        } else if byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) {
+            guard count > 0 else { return }
+            pendingSpace = true
+            if byte != 0x20, byte != 0x09 { pendingHardSpace = true }
+        } else {
+            visible(byte)
+        }
+    }
+
+    mutating func scalar(_ scalar: UnsafeBufferPointer<UInt8>) {
+        if TypographyNormalizer.whitespaceWidth(scalar, at: 0) == scalar.count {
+            guard count > 0 else { return }
+            pendingSpace = true
+            pendingHardSpace = true
+            return
+        }
+        for byte in scalar { visible(byte) }
+    }
+
+    /// A byte that is not whitespace and not `.` or `,`.
+    @inline(__always)
+    private mutating func visible(_ byte: UInt8) {
+        if pendingSpace {
+            bytes[count] = 0x20
+            count += 1
+            pendingSpace = false
+            pendingHardSpace = false
+        }
+        bytes[count] = byte
+        count += 1
+    }
+
+    mutating func dropTrailingSpaces() {
+        if !pendingHardSpace { pendingSpace = false }
     }
 }

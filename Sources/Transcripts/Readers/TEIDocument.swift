@@ -18,16 +18,16 @@ enum TEIElement: Int, CaseIterable {
         }
     }
 
-    /// Per element number (other names are numbered after these and have no role).
-    static let isBoundary: [Bool] = allCases.map { [.pause, .lb, .l, .p, .seg, .s, .lg].contains($0) }
-    static let isEvent: [Bool] = allCases.map { [.vocal, .incident, .kinesic, .event].contains($0) }
-    static let isSilent: [Bool] = allCases.map { $0.rawValue >= TEIElement.teiHeader.rawValue }
+    // Roles by element number, from the groups above (other names are numbered after these: no role).
+    static func isBoundary(_ element: Int) -> Bool { element >= pause.rawValue && element <= lg.rawValue }
+    static func isEvent(_ element: Int) -> Bool { element >= vocal.rawValue && element <= event.rawValue }
+    static func isSilent(_ element: Int) -> Bool { element >= teiHeader.rawValue && element <= figure.rawValue }
 }
 
 /// The state of one TEI parse: `XMLStream` events in, turns (text already whitespace-collapsed), speaker
 /// names and timeline points out. Text is gathered as UTF-8 bytes; each turn becomes one String at its end,
 /// because FreDraCor alone is 228 MB and this runs on every text node of it.
-final class TEIDocument: XMLStream.Handler {
+struct TEIDocument: XMLStream.Handler {
     struct RawTurn {
         var who: [String]
         var text: String
@@ -78,9 +78,7 @@ final class TEIDocument: XMLStream.Handler {
         }
     }
 
-    private static func role(_ element: Int, _ table: [Bool]) -> Bool { element < table.count && table[element] }
-
-    func startElement(_ element: Int, attributes: XMLAttributes, names _: XMLStream.ElementNames) throws {
+    mutating func startElement(_ element: Int, attributes: XMLAttributes, names _: XMLStream.ElementNames) throws {
         depth += 1
         openElements.append(element)
         lastElement = element
@@ -111,20 +109,20 @@ final class TEIDocument: XMLStream.Handler {
             }
             if element == TEIElement.annotationBlock.rawValue { annotationBlockDepth += 1 }
         default:
-            if current != nil, Self.role(element, TEIElement.isBoundary) { text.append(0x20) }
+            if current != nil, TEIElement.isBoundary(element) { text.append(0x20) }
         }
-        if Self.role(element, TEIElement.isEvent), current != nil, eventDescription == nil {
+        if TEIElement.isEvent(element), current != nil, eventDescription == nil {
             eventDescription = Array((attributes["desc"] ?? "").utf8)
             eventDepth = depth
         }
-        if Self.role(element, TEIElement.isSilent) {
+        if TEIElement.isSilent(element) {
             silentDepth += 1
             if element == TEIElement.speaker.rawValue { speakerDepth += 1 }
         }
     }
 
-    func endElement(_ element: Int, names _: XMLStream.ElementNames) throws {
-        if Self.role(element, TEIElement.isSilent) {
+    mutating func endElement(_ element: Int, names _: XMLStream.ElementNames) throws {
+        if TEIElement.isSilent(element) {
             silentDepth = max(0, silentDepth - 1)
             if element == TEIElement.speaker.rawValue { speakerDepth = max(0, speakerDepth - 1) }
         }
@@ -160,7 +158,7 @@ final class TEIDocument: XMLStream.Handler {
         depth -= 1
     }
 
-    func characters(_ bytes: UnsafeBufferPointer<UInt8>) throws {
+    mutating func characters(_ bytes: UnsafeBufferPointer<UInt8>) throws {
         if inPersName {
             person?.name.append(contentsOf: bytes)
         } else if eventDescription != nil {
@@ -174,7 +172,7 @@ final class TEIDocument: XMLStream.Handler {
         }
     }
 
-    private func finishTurn(_ turn: (who: [String], start: String?, end: String?)) {
+    private mutating func finishTurn(_ turn: (who: [String], start: String?, end: String?)) {
         current = nil
         var who = turn.who
         let label = speakerText.isEmpty ? "" : TEIReader.cleanSpeakerLabel(String(decoding: speakerText, as: UTF8.self))

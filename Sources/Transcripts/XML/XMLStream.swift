@@ -12,22 +12,35 @@ enum XMLStream {
     /// Receives a document's events in order. Elements are numbered by `XMLStream.parse`'s `knownNames`
     /// (their index); any other name gets the next free number, which `ElementNames.name(of:)` spells.
     /// Text comes as UTF-8 bytes, possibly in several pieces for one text run, valid only during the call.
-    protocol Handler: AnyObject {
-        func startElement(_ element: Int, attributes: XMLAttributes, names: ElementNames) throws
-        func endElement(_ element: Int, names: ElementNames) throws
-        func characters(_ text: UnsafeBufferPointer<UInt8>) throws
+    /// A value type: the parser reaches it through a pointer, so the millions of events of a large corpus
+    /// pay no reference counting or exclusivity checks.
+    protocol Handler {
+        mutating func startElement(_ element: Int, attributes: XMLAttributes, names: ElementNames) throws
+        mutating func endElement(_ element: Int, names: ElementNames) throws
+        mutating func characters(_ text: UnsafeBufferPointer<UInt8>) throws
     }
 
     /// Element names seen so far, numbered: the caller's known names first, then others as they appear.
     final class ElementNames {
         private(set) var spelled: [String]
         private var numbers: [String: Int]
-        // libxml2 interns names in a dictionary per document: one lookup per distinct name pointer.
-        fileprivate var byPointer: [UnsafeRawPointer: Int] = [:]
+        // libxml2 interns names in one dictionary per document, so a name's pointer identifies it: a small
+        // direct-mapped cache from pointer to number answers almost every event without hashing a string.
+        // Valid for one document only (the dictionary dies with it), hence one `ElementNames` per parse.
+        private static let cacheSize = 256
+        private let cachedPointers = UnsafeMutablePointer<UInt>.allocate(capacity: cacheSize)
+        private let cachedNumbers = UnsafeMutablePointer<Int>.allocate(capacity: cacheSize)
 
         init(_ known: [String]) {
             spelled = known
             numbers = Dictionary(known.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+            cachedPointers.initialize(repeating: 0, count: Self.cacheSize)
+            cachedNumbers.initialize(repeating: 0, count: Self.cacheSize)
+        }
+
+        deinit {
+            cachedPointers.deallocate()
+            cachedNumbers.deallocate()
         }
 
         func name(of element: Int) -> String { spelled[element] }
@@ -35,9 +48,12 @@ enum XMLStream {
         @inline(__always)
         fileprivate func number(_ pointer: UnsafePointer<xmlChar>?) -> Int {
             guard let pointer else { return number(spelling: "") }
-            if let known = byPointer[UnsafeRawPointer(pointer)] { return known }
+            let key = UInt(bitPattern: pointer)
+            let slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 56) & (Self.cacheSize - 1)
+            if cachedPointers[slot] == key { return cachedNumbers[slot] }
             let value = number(spelling: String(cString: pointer))
-            byPointer[UnsafeRawPointer(pointer)] = value
+            cachedPointers[slot] = key
+            cachedNumbers[slot] = value
             return value
         }
 
@@ -51,7 +67,7 @@ enum XMLStream {
 
     /// Parses `data`, calling `handler` for every element start/end and text run in document order. Errors
     /// (malformed XML, an unsupported encoding, or one the handler throws) come with the file's line and column.
-    static func parse(_ data: Data, source: String, knownNames: [String], handler: Handler) throws {
+    static func parse<H: Handler>(_ data: Data, source: String, knownNames: [String], handler: inout H) throws {
         try data.withUnsafeBytes { raw in
             guard let base = raw.baseAddress?.assumingMemoryBound(to: CChar.self), raw.count > 0 else {
                 throw TranscriptError(file: source, "the file is empty")
@@ -68,9 +84,12 @@ enum XMLStream {
             sax.pointee = eventHandlers()
             let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOCDATA.rawValue | XML_PARSE_COMPACT.rawValue)
             xmlCtxtUseOptions(context, options)
-            let session = Session(handler: handler, names: ElementNames(knownNames), context: context)
-            context.pointee._private = Unmanaged.passUnretained(session).toOpaque()
-            let status = withExtendedLifetime(session) { xmlParseDocument(context) }
+            let status = withUnsafeMutablePointer(to: &handler) { handler in
+                let session = TypedSession(handler: handler, names: ElementNames(knownNames), context: context)
+                context.pointee._private = Unmanaged.passUnretained(session as Session).toOpaque()
+                return withExtendedLifetime(session) { (xmlParseDocument(context), session as Session) }
+            }
+            let session = status.1
             if let thrown = session.thrown {
                 if var located = thrown as? TranscriptError, located.location == .none {
                     located.location = .line(session.line(), column: session.column())
@@ -78,27 +97,30 @@ enum XMLStream {
                 }
                 throw thrown
             }
-            if status != 0 || context.pointee.wellFormed == 0 || session.message != nil {
+            if status.0 != 0 || context.pointee.wellFormed == 0 || session.message != nil {
                 throw TranscriptError(file: source, .line(max(session.errorLine, 1), column: session.errorColumn > 0 ? session.errorColumn : nil),
                                       "malformed XML: \(session.message ?? "the XML parser stopped")")
             }
         }
     }
 
-    /// The state one parse shares with libxml2's C callbacks (through the context's `_private`).
-    private final class Session {
-        let handler: Handler
+    /// The state one parse shares with libxml2's C callbacks (through the context's `_private`). The C
+    /// callbacks cannot be generic, so they call through this class's methods into `TypedSession`.
+    private class Session {
         let names: ElementNames
         let context: xmlParserCtxtPtr
         var thrown: Error?
         var message: String?
         var errorLine = 0, errorColumn = 0
 
-        init(handler: Handler, names: ElementNames, context: xmlParserCtxtPtr) {
-            self.handler = handler
+        init(names: ElementNames, context: xmlParserCtxtPtr) {
             self.names = names
             self.context = context
         }
+
+        func startElement(_ element: Int, attributes: XMLAttributes) throws {}
+        func endElement(_ element: Int) throws {}
+        func characters(_ text: UnsafeBufferPointer<UInt8>) throws {}
 
         func line() -> Int { Int(xmlSAX2GetLineNumber(UnsafeMutableRawPointer(context))) }
         func column() -> Int { Int(xmlSAX2GetColumnNumber(UnsafeMutableRawPointer(context))) }
@@ -112,12 +134,30 @@ enum XMLStream {
         /// a declared entity's text once to check it, and that text must not reach the transcript.
         @inline(__always)
         static func of(_ context: UnsafeMutableRawPointer?) -> Session? {
+            // Unretained: the parse holds the session for as long as libxml2 can call.
             guard let context else { return nil }
             let parser = context.assumingMemoryBound(to: xmlParserCtxt.self)
             guard let opaque = parser.pointee._private else { return nil }
             let session = Unmanaged<Session>.fromOpaque(opaque).takeUnretainedValue()
             return UnsafeMutableRawPointer(session.context) == context && session.thrown == nil ? session : nil
         }
+    }
+
+    private final class TypedSession<H: Handler>: Session {
+        let handler: UnsafeMutablePointer<H>
+
+        init(handler: UnsafeMutablePointer<H>, names: ElementNames, context: xmlParserCtxtPtr) {
+            self.handler = handler
+            super.init(names: names, context: context)
+        }
+
+        override func startElement(_ element: Int, attributes: XMLAttributes) throws {
+            try handler.pointee.startElement(element, attributes: attributes, names: names)
+        }
+
+        override func endElement(_ element: Int) throws { try handler.pointee.endElement(element, names: names) }
+
+        override func characters(_ text: UnsafeBufferPointer<UInt8>) throws { try handler.pointee.characters(text) }
     }
 
     /// libxml2's own SAX2 handlers (they keep the DTD's declarations, so entity references are recognized
@@ -128,18 +168,16 @@ enum XMLStream {
         handlers.startElementNs = { context, localName, _, _, _, _, attributeCount, _, attributes in
             guard let session = Session.of(context) else { return }
             do {
-                try session.handler.startElement(session.names.number(localName),
-                                                 attributes: XMLAttributes(values: attributes, count: Int(attributeCount)),
-                                                 names: session.names)
+                try session.startElement(session.names.number(localName), attributes: XMLAttributes(values: attributes, count: Int(attributeCount)))
             } catch { session.fail(error) }
         }
         handlers.endElementNs = { context, localName, _, _ in
             guard let session = Session.of(context) else { return }
-            do { try session.handler.endElement(session.names.number(localName), names: session.names) } catch { session.fail(error) }
+            do { try session.endElement(session.names.number(localName)) } catch { session.fail(error) }
         }
         let characters: charactersSAXFunc = { context, bytes, length in
             guard let session = Session.of(context), let bytes, length > 0 else { return }
-            do { try session.handler.characters(UnsafeBufferPointer(start: bytes, count: Int(length))) } catch { session.fail(error) }
+            do { try session.characters(UnsafeBufferPointer(start: bytes, count: Int(length))) } catch { session.fail(error) }
         }
         handlers.characters = characters
         handlers.ignorableWhitespace = characters
@@ -169,33 +207,34 @@ enum XMLStream {
     /// Calls `handle` for every element start/end and text run (consecutive pieces of text joined), in
     /// document order.
     static func walk(_ data: Data, source: String, _ handle: @escaping (XMLEvent) throws -> Void) throws {
-        try parse(data, source: source, knownNames: [], handler: EventAdapter(handle))
+        var adapter = EventAdapter(handle)
+        try parse(data, source: source, knownNames: [], handler: &adapter)
     }
 
-    private final class EventAdapter: Handler {
+    private struct EventAdapter: Handler {
         let handle: (XMLEvent) throws -> Void
         var text: [UInt8] = []
 
         init(_ handle: @escaping (XMLEvent) throws -> Void) { self.handle = handle }
 
-        func flush() throws {
+        mutating func flush() throws {
             guard !text.isEmpty else { return }
             let run = String(decoding: text, as: UTF8.self)
             text.removeAll(keepingCapacity: true)
             try handle(.text(run))
         }
 
-        func startElement(_ element: Int, attributes: XMLAttributes, names: ElementNames) throws {
+        mutating func startElement(_ element: Int, attributes: XMLAttributes, names: ElementNames) throws {
             try flush()
             try handle(.start(name: names.name(of: element), attributes: attributes))
         }
 
-        func endElement(_ element: Int, names: ElementNames) throws {
+        mutating func endElement(_ element: Int, names: ElementNames) throws {
             try flush()
             try handle(.end(name: names.name(of: element)))
         }
 
-        func characters(_ bytes: UnsafeBufferPointer<UInt8>) throws { text.append(contentsOf: bytes) }
+        mutating func characters(_ bytes: UnsafeBufferPointer<UInt8>) throws { text.append(contentsOf: bytes) }
     }
 }
 
