@@ -214,9 +214,10 @@ AVX2 void ck_widen_f16_avx2(const uint16_t *h, float *out, int64_t count) {
 }
 WIDEN_ROWS4(ck_dot4_bf16_avx2, widen_bf16, scalar_bf16)
 
-// Prefill: a tile of 2 weight rows × 4 tokens per pass over the blocks, 8 accumulators in registers, so
-// each weight block is unpacked once for 4 tokens and each activation block loaded once per 2 rows.
-// Signed weights (Q4_0, Q5_0, Q8_0 against Q8_0 activations) use the same sign trick as dot_i8.
+// Prefill: a tile of 4 weight rows × 2 tokens per pass over the blocks. The four weight blocks stay in
+// registers for both tokens and each activation block is loaded once per 4 rows; the 8 scale products of
+// a block come from one multiply of the four rows' scales (converted together) by a token's scale. Each
+// pair's arithmetic is the decode kernel's, in the same order, so prefill and decode give the same bits.
 
 AVX2 static inline __m256i signed_q4_0(const ck_q4_0 *b) { return _mm256_sub_epi8(nibbles32(b->qs), _mm256_set1_epi8(8)); }
 AVX2 static inline __m256i signed_q5_0(const ck_q5_0 *b) {
@@ -225,52 +226,71 @@ AVX2 static inline __m256i signed_q5_0(const ck_q5_0 *b) {
 }
 AVX2 static inline __m256i signed_q8_0(const ck_q8_0 *b) { return _mm256_loadu_si256((const __m256i *)b->qs); }
 
-#define GEMM_2x4(T, BT, UNPACK) \
-AVX2 static void gemm_2x4_##T(int64_t nb, const char *w, size_t row_bytes, const char *acts, size_t stride, \
-                              int64_t tokens, float *out, int64_t ldo) { \
-    const BT *r0 = (const BT *)w, *r1 = (const BT *)(w + row_bytes); \
-    const ck_q8_0 *a[4]; \
-    for (int t = 0; t < 4; t++) a[t] = (const ck_q8_0 *)(acts + (size_t)(t < tokens ? t : 0) * stride); \
-    __m256 acc[2][4]; \
-    for (int r = 0; r < 2; r++) for (int t = 0; t < 4; t++) acc[r][t] = _mm256_setzero_ps(); \
-    for (int64_t i = 0; i < nb; i++) { \
-        const __m256i q0 = UNPACK(r0 + i), q1 = UNPACK(r1 + i); \
-        const __m256i m0 = _mm256_sign_epi8(q0, q0), m1 = _mm256_sign_epi8(q1, q1); \
-        const __m256 d0 = _mm256_set1_ps(half(r0[i].d)), d1 = _mm256_set1_ps(half(r1[i].d)); \
-        for (int t = 0; t < 4; t++) { \
-            const __m256i av = _mm256_loadu_si256((const __m256i *)a[t][i].qs); \
-            const __m256 dt = _mm256_set1_ps(half(a[t][i].d)); \
-            const __m256i s0 = _mm256_madd_epi16(_mm256_maddubs_epi16(m0, _mm256_sign_epi8(av, q0)), _mm256_set1_epi16(1)); \
-            const __m256i s1 = _mm256_madd_epi16(_mm256_maddubs_epi16(m1, _mm256_sign_epi8(av, q1)), _mm256_set1_epi16(1)); \
-            acc[0][t] = _mm256_fmadd_ps(_mm256_mul_ps(d0, dt), _mm256_cvtepi32_ps(s0), acc[0][t]); \
-            acc[1][t] = _mm256_fmadd_ps(_mm256_mul_ps(d1, dt), _mm256_cvtepi32_ps(s1), acc[1][t]); \
-        } \
-    } \
-    for (int t = 0; t < tokens; t++) { out[(size_t)t * ldo] = hsum8(acc[0][t]); out[(size_t)t * ldo + 1] = hsum8(acc[1][t]); } \
+/// Σ w·a over a block as 8 × i32 lanes (grouped like the decode kernels' dot_i8), as floats.
+AVX2 static inline __m256 pair_dot(__m256i q, __m256i av) {
+    return _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(av, q)), _mm256_set1_epi16(1)));
 }
-GEMM_2x4(q4_0, ck_q4_0, signed_q4_0)
-GEMM_2x4(q5_0, ck_q5_0, signed_q5_0)
-GEMM_2x4(q8_0, ck_q8_0, signed_q8_0)
+
+/// One token against the tile's four rows: scales are `dw` (the rows' scales) times the token's.
+#define TOKEN4(c0, c1, c2, c3, a) { \
+    const __m128 d4 = _mm_mul_ps(dw, _mm_set1_ps(half(a[i].d))); \
+    const __m256 d8 = _mm256_set_m128(d4, d4); \
+    const __m256i av = _mm256_loadu_si256((const __m256i *)a[i].qs); \
+    c0 = _mm256_fmadd_ps(_mm256_shuffle_ps(d8, d8, 0x00), pair_dot(q0, av), c0); \
+    c1 = _mm256_fmadd_ps(_mm256_shuffle_ps(d8, d8, 0x55), pair_dot(q1, av), c1); \
+    c2 = _mm256_fmadd_ps(_mm256_shuffle_ps(d8, d8, 0xAA), pair_dot(q2, av), c2); \
+    c3 = _mm256_fmadd_ps(_mm256_shuffle_ps(d8, d8, 0xFF), pair_dot(q3, av), c3); }
+
+#define GEMM_4x2(T, BT, UNPACK) \
+AVX2 static void gemm_4x2_##T(int64_t nb, const BT *r0, const BT *r1, const BT *r2, const BT *r3, \
+                              const ck_q8_0 *a0, const ck_q8_0 *a1, float out[2][4]) { \
+    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c02 = _mm256_setzero_ps(), c03 = _mm256_setzero_ps(); \
+    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps(), c12 = _mm256_setzero_ps(), c13 = _mm256_setzero_ps(); \
+    for (int64_t i = 0; i < nb; i++) { \
+        const uint64_t halves = (uint64_t)r0[i].d | (uint64_t)r1[i].d << 16 | (uint64_t)r2[i].d << 32 | (uint64_t)r3[i].d << 48; \
+        const __m128 dw = _mm_cvtph_ps(_mm_cvtsi64_si128((long long)halves)); \
+        const __m256i q0 = UNPACK(r0 + i), q1 = UNPACK(r1 + i), q2 = UNPACK(r2 + i), q3 = UNPACK(r3 + i); \
+        TOKEN4(c00, c01, c02, c03, a0) \
+        TOKEN4(c10, c11, c12, c13, a1) \
+    } \
+    out[0][0] = hsum8(c00); out[0][1] = hsum8(c01); out[0][2] = hsum8(c02); out[0][3] = hsum8(c03); \
+    out[1][0] = hsum8(c10); out[1][1] = hsum8(c11); out[1][2] = hsum8(c12); out[1][3] = hsum8(c13); \
+}
+GEMM_4x2(q4_0, ck_q4_0, signed_q4_0)
+GEMM_4x2(q5_0, ck_q5_0, signed_q5_0)
+GEMM_4x2(q8_0, ck_q8_0, signed_q8_0)
+
+typedef void (*gemm_tile)(int64_t, const void *, const void *, const void *, const void *, const ck_q8_0 *, const ck_q8_0 *, float[2][4]);
 
 int ck_gemm_signed_avx2(uint32_t type, int64_t nb, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
                         const void *activations, size_t stride, int64_t tokens, float *out, int64_t ldo) {
-    void (*tile)(int64_t, const char *, size_t, const char *, size_t, int64_t, float *, int64_t);
+    gemm_tile tile;
     switch (type) {
-    case CK_Q4_0: tile = gemm_2x4_q4_0; break;
-    case CK_Q5_0: tile = gemm_2x4_q5_0; break;
-    case CK_Q8_0: tile = gemm_2x4_q8_0; break;
+    case CK_Q4_0: tile = (gemm_tile)gemm_4x2_q4_0; break;
+    case CK_Q5_0: tile = (gemm_tile)gemm_4x2_q5_0; break;
+    case CK_Q8_0: tile = (gemm_tile)gemm_4x2_q8_0; break;
     default: return -1;
     }
-    if ((row_end - row_begin) % 2 != 0) return -1;
     const char *w = weights, *acts = activations;
-    // Token chunks small enough for their activations to stay in L2 while every row pair passes over them.
+    // Token chunks small enough for their activations to stay in L2 while every row quad passes over them.
     const int64_t chunk = 64;
     for (int64_t t0 = 0; t0 < tokens; t0 += chunk) {
         const int64_t t1 = t0 + chunk < tokens ? t0 + chunk : tokens;
-        for (int64_t r = row_begin; r < row_end; r += 2)
-            for (int64_t t = t0; t < t1; t += 4)
-                tile(nb, w + (size_t)r * row_bytes, row_bytes, acts + (size_t)t * stride, stride,
-                     t1 - t < 4 ? t1 - t : 4, out + (size_t)t * ldo + r, ldo);
+        for (int64_t r = row_begin; r < row_end; r += 4) {
+            // Rows past the end repeat the last row; their results are dropped.
+            const void *rows[4];
+            for (int k = 0; k < 4; k++) rows[k] = w + (size_t)(r + k < row_end ? r + k : row_end - 1) * row_bytes;
+            for (int64_t t = t0; t < t1; t += 2) {
+                const int64_t second = t + 1 < t1 ? t + 1 : t;
+                float result[2][4];
+                tile(nb, rows[0], rows[1], rows[2], rows[3], (const ck_q8_0 *)(acts + (size_t)t * stride),
+                     (const ck_q8_0 *)(acts + (size_t)second * stride), result);
+                for (int k = 0; k < 4 && r + k < row_end; k++) {
+                    out[(size_t)t * ldo + r + k] = result[0][k];
+                    if (second != t) out[(size_t)second * ldo + r + k] = result[1][k];
+                }
+            }
+        }
     }
     return 0;
 }

@@ -75,12 +75,9 @@ int ck_dot_rows_batched(uint32_t type, const void *weights, size_t row_bytes, in
     if (layout(type, &dot, &block, &bytes, &act_bytes) != 0 || count % block != 0) return -1;
     const int64_t nb = count / block;
     const char *base = weights, *acts = activations;
-    if (ck_uses_avx2() && tokens >= 4) {
-        // The register-blocked kernel takes row pairs; an odd last row goes through the plain loop below.
-        const int64_t even_end = row_begin + (row_end - row_begin) / 2 * 2;
-        if (ck_gemm_signed_avx2(type, nb, weights, row_bytes, row_begin, even_end, activations, activation_stride, tokens, out, ldo) == 0)
-            row_begin = even_end;
-    }
+    if (ck_uses_avx2() && tokens >= 2 && row_end > row_begin &&
+        ck_gemm_signed_avx2(type, nb, weights, row_bytes, row_begin, row_end, activations, activation_stride, tokens, out, ldo) == 0)
+        return 0;
     // A tile of weight rows small enough to stay in L2 while every token passes over it.
     int64_t tile = (int64_t)(96 * 1024 / (row_bytes ? row_bytes : 1));
     if (tile < 1) tile = 1;

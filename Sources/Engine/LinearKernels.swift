@@ -83,9 +83,9 @@ final class LinearKernels {
             pool.parallelFor(tokens) { _, range in
                 for t in range { QuantizedKernels.quantizeActivations(for: format, x + t * k, columns: k, into: activations + t * stride) }
             }
-            // Workers take row pairs: the C kernel computes two rows at a time.
-            pool.parallelFor((n + 1) / 2) { _, pairs in
-                let rows = (2 * pairs.lowerBound)..<min(n, 2 * pairs.upperBound)
+            // Workers take row quads: the C kernel computes four rows at a time.
+            pool.parallelFor((n + 3) / 4) { _, quads in
+                let rows = (4 * quads.lowerBound)..<min(n, 4 * quads.upperBound)
                 QuantizedKernels.dotRowsBatched(format, weights: weight.base, rowBytes: weight.rowBytes, rows: rows, columns: k,
                                                 activations: activations, activationStride: stride, tokens: tokens, into: y, ldy: n)
             }

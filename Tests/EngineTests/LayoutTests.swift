@@ -34,6 +34,25 @@ struct LayoutTests {
         }
     }
 
+    /// A prompt whose only the last logits are wanted skips the last layer's other rows: those logits must
+    /// still be transformers', whether the prompt fits one batch or ends in a partial one.
+    @Test(arguments: layouts)
+    func promptLastLogitsMatchTransformers(layout: String) throws {
+        let directory = try #require(SharedFiles.url("reference/models/random/\(layout)"))
+        let reference = try ReferenceTensors(path: directory.appendingPathComponent("reference.safetensors").path)
+        let inputs = try #require(reference.ints("input_ids"))
+        let expected = try #require(reference.floats("logits"))
+        let model = try FalconModel(path: directory.path, threads: 2)
+        let vocab = model.config.vocabularySize
+        for batch in [24, 7] {
+            for length in [24, 13] {
+                let logits = try model.makeSession(maximumBatch: batch).append(Array(inputs.prefix(length)))
+                let worst = maximumDifference(logits[...], expected[((length - 1) * vocab)..<(length * vocab)])
+                #expect(worst <= 1e-3, "\(layout), batch \(batch), \(length) tokens: max |Δlogit| = \(worst)")
+            }
+        }
+    }
+
     @Test(arguments: layouts)
     func greedyDecodingWithTheCacheMatchesTransformers(layout: String) throws {
         let directory = try #require(SharedFiles.url("reference/models/random/\(layout)"))
