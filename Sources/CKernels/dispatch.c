@@ -22,8 +22,7 @@ static int cpu_has_avx2(void) {
 int ck_uses_avx2(void) { return !atomic_load(&forced_generic) && cpu_has_avx2(); }
 void ck_force_generic(int generic) { atomic_store(&forced_generic, generic ? 1 : 0); }
 
-static int layout(uint32_t type, ck_row_dot *dot, int64_t *block, size_t *bytes, size_t *act_bytes) {
-    const int fast = ck_uses_avx2();
+static int layout(uint32_t type, int fast, ck_row_dot *dot, int64_t *block, size_t *bytes, size_t *act_bytes) {
     switch (type) {
 #define CASE(ID, T, B, N, A) case ID: *dot = fast ? ck_dot_##T##_avx2 : ck_dot_##T##_generic; *block = B; *bytes = N; *act_bytes = A; return 0;
     CASE(CK_Q4_0, q4_0, 32, 18, 34)
@@ -42,8 +41,8 @@ static int layout(uint32_t type, ck_row_dot *dot, int64_t *block, size_t *bytes,
 }
 
 /// The four-row body for `type`, when there is one for this CPU.
-static ck_rows4_dot rows4(uint32_t type) {
-    if (!ck_uses_avx2()) return 0;
+static ck_rows4_dot rows4(uint32_t type, int fast) {
+    if (!fast) return 0;
     switch (type) {
     case CK_Q4_0: return ck_dot4_q4_0_avx2;
     case CK_Q4_1: return ck_dot4_q4_1_avx2;
@@ -54,25 +53,35 @@ static ck_rows4_dot rows4(uint32_t type) {
     }
 }
 
-int ck_dot_rows(uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
-                int64_t count, const void *activations, float *out) {
+static int dot_rows(int fast, uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
+                    int64_t count, const void *activations, float *out) {
     ck_row_dot dot; int64_t block; size_t bytes, act_bytes;
-    if (layout(type, &dot, &block, &bytes, &act_bytes) != 0 || count % block != 0) return -1;
+    if (layout(type, fast, &dot, &block, &bytes, &act_bytes) != 0 || count % block != 0) return -1;
     const int64_t nb = count / block;
     const char *base = weights;
     int64_t r = row_begin;
-    const ck_rows4_dot four = rows4(type);
+    const ck_rows4_dot four = rows4(type, fast);
     if (four)
         for (; r + 4 <= row_end; r += 4) four(nb, base + (size_t)r * row_bytes, row_bytes, activations, out + r);
     for (; r < row_end; r++) out[r] = dot(nb, base + (size_t)r * row_bytes, activations);
     return 0;
 }
 
+int ck_dot_rows(uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
+                int64_t count, const void *activations, float *out) {
+    return dot_rows(ck_uses_avx2(), type, weights, row_bytes, row_begin, row_end, count, activations, out);
+}
+
+int ck_dot_rows_generic(uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
+                        int64_t count, const void *activations, float *out) {
+    return dot_rows(0, type, weights, row_bytes, row_begin, row_end, count, activations, out);
+}
+
 int ck_dot_rows_batched(uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
                         int64_t count, const void *activations, size_t activation_stride, int64_t tokens,
                         float *out, int64_t ldo) {
     ck_row_dot dot; int64_t block; size_t bytes, act_bytes;
-    if (layout(type, &dot, &block, &bytes, &act_bytes) != 0 || count % block != 0) return -1;
+    if (layout(type, ck_uses_avx2(), &dot, &block, &bytes, &act_bytes) != 0 || count % block != 0) return -1;
     const int64_t nb = count / block;
     const char *base = weights, *acts = activations;
     if (ck_uses_avx2() && tokens >= 2 && row_end > row_begin &&

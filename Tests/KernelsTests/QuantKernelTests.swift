@@ -90,9 +90,7 @@ struct QuantKernelTests {
         weights.withUnsafeBytes { w in
             act.withUnsafeBytes { a in
                 var generic = [Float](repeating: 0, count: rows), fast = generic
-                QuantizedKernels.forceGeneric(true)
-                QuantizedKernels.dotRows(format, weights: w.baseAddress!, rowBytes: rowBytes, rows: 0..<rows, columns: columns, activations: a.baseAddress!, into: &generic)
-                QuantizedKernels.forceGeneric(false)
+                QuantizedKernels.dotRowsGeneric(format, weights: w.baseAddress!, rowBytes: rowBytes, rows: 0..<rows, columns: columns, activations: a.baseAddress!, into: &generic)
                 QuantizedKernels.dotRows(format, weights: w.baseAddress!, rowBytes: rowBytes, rows: 0..<rows, columns: columns, activations: a.baseAddress!, into: &fast)
                 for r in 0..<rows {
                     let row = w.baseAddress! + r * rowBytes

@@ -40,6 +40,11 @@ int ck_quantize_activations(uint32_t activation_type, const float *x, void *out,
 int ck_dot_rows(uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
                 int64_t count, const void *activations, float *out);
 
+/// ck_dot_rows with the generic bodies whatever the CPU: what tests compare the fast bodies against,
+/// without a process-wide switch that tests running in parallel would race on.
+int ck_dot_rows_generic(uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
+                        int64_t count, const void *activations, float *out);
+
 /// Several activation rows against the same weight rows: out[t*ldo + r] for t in [0, tokens), r in
 /// [row_begin, row_end). Activation row t starts at activations + t*activation_stride bytes. Weight rows are
 /// walked in small tiles so that each tile is read from memory once for all tokens. Returns 0 or -1.

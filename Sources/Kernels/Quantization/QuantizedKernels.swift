@@ -48,6 +48,14 @@ public enum QuantizedKernels {
         precondition(status == 0, "\(format) rows of \(columns) have no dot product")
     }
 
+    /// `dotRows` through the portable C bodies, whatever the CPU (for tests).
+    public static func dotRowsGeneric(_ format: QuantFormat, weights: UnsafeRawPointer, rowBytes: Int, rows: Range<Int>,
+                                      columns: Int, activations: UnsafeRawPointer, into y: UnsafeMutablePointer<Float>) {
+        let status = ck_dot_rows_generic(format.rawValue, weights, rowBytes, Int64(rows.lowerBound), Int64(rows.upperBound),
+                                         Int64(columns), activations, y)
+        precondition(status == 0, "\(format) rows of \(columns) have no dot product")
+    }
+
     /// `y[t·ldy + r] = W[r] · x_t` for `t` in `0..<tokens`, `r` in `rows`; activation row t is at
     /// `activations + t·activationStride` bytes.
     @inline(__always)
