@@ -7,9 +7,9 @@ struct BenchKernelsCommand: ParsableCommand {
         commandName: "bench-kernels",
         abstract: "Measure the quantized matrix-vector kernels: GB/s of weight bytes streamed per format.",
         discussion: """
-            Each format's weights form one rows × columns matrix (default 4544 × 18176, Falcon-7B's ffn_down)
-            far larger than the caches. One product = quantizing the activations once, then every worker dotting
-            its slice of rows. With --tokens > 1 the batched (prefill) kernel runs instead and the figure counts
+            Each format's weights form one rows × columns matrix (default 4544 × 18176, Falcon-7B's ffn_down) \
+            far larger than the caches. One product = quantizing the activations once, then every worker dotting \
+            its slice of rows. With --tokens > 1 the batched (prefill) kernel runs instead and the figure counts \
             the weight bytes once per pass. The median of the repetitions is reported.
             """
     )

@@ -7,8 +7,8 @@ struct BenchTokenizerCommand: ParsableCommand {
         commandName: "bench-tokenizer",
         abstract: "Measure encoding throughput (MB/s, one thread) on a text file.",
         discussion: """
-            --mode lines encodes each line separately (like Hugging Face's encode_batch of the lines);
-            --mode whole encodes the file as one string. The median of the repetitions is reported; the first
+            --mode lines encodes each line separately (like Hugging Face's encode_batch of the lines); \
+            --mode whole encodes the file as one string. The median of the repetitions is reported; the first \
             repetition runs with a cold word cache (a fresh tokenizer), which is also reported.
             """
     )

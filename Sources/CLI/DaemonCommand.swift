@@ -9,10 +9,10 @@ struct DaemonCommand: AsyncParsableCommand {
         commandName: "daemon",
         abstract: "Run a pipeline on a schedule over its input folders, processing new or changed files only.",
         discussion: """
-            State (what was done, with which pipeline and model, failures and their retry times) lives in a SQLite
-            database, by default <output>/.claire-pipeline-state.sqlite. One daemon per state database. Outputs are
-            written atomically before the state records them, so kill -9 at any moment loses nothing: the file is
-            processed again on restart and its outputs are rewritten identically. SIGTERM or SIGINT finishes the
+            State (what was done, with which pipeline and model, failures and their retry times) lives in a SQLite \
+            database, by default <output>/.claire-pipeline-state.sqlite. One daemon per state database. Outputs are \
+            written atomically before the state records them, so kill -9 at any moment loses nothing: the file is \
+            processed again on restart and its outputs are rewritten identically. SIGTERM or SIGINT finishes the \
             current window, records what is complete and exits 0. Logs: one line per file on stderr.
             """
     )

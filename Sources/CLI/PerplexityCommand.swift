@@ -8,7 +8,7 @@ struct PerplexityCommand: ParsableCommand {
         commandName: "perplexity",
         abstract: "Score a text file: perplexity in windows of --ctx tokens (the project's reference protocol).",
         discussion: """
-            The file is split into documents on "\\n<|endoftext|>\\n"; each document is encoded and followed by
+            The file is split into documents on "\\n<|endoftext|>\\n"; each document is encoded and followed by \
             <|endoftext|>. Windows of --ctx tokens start every --ctx tokens; each predicts its own next tokens.
             """
     )

@@ -8,10 +8,10 @@ struct PrepareCommand: ParsableCommand {
         commandName: "prepare",
         abstract: "Read transcripts, normalize them like Claire's training data and cut them into token windows.",
         discussion: """
-            Formats are detected from content (--format forces one). Without --json the normalized dialogue goes to
-            stdout with a separator line before each window; --json prints one object per file as a JSON line.
-            A file that cannot be read is reported on stderr and the others still run; the exit status is then 1.
-            The Falcon tokenizer counts the windows: --tokenizer takes a tokenizer.json, a model directory or a
+            Formats are detected from content (--format forces one). Without --json the normalized dialogue goes to \
+            stdout with a separator line before each window; --json prints one object per file as a JSON line. \
+            A file that cannot be read is reported on stderr and the others still run; the exit status is then 1. \
+            The Falcon tokenizer counts the windows: --tokenizer takes a tokenizer.json, a model directory or a \
             .gguf file; by default the bundled sample model's is used.
             """
     )

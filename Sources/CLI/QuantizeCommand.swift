@@ -8,10 +8,10 @@ struct QuantizeCommand: ParsableCommand {
         commandName: "quantize",
         abstract: "Write a GGUF file llama.cpp can load, from a Hugging Face checkpoint or a synthetic Falcon-7B.",
         discussion: """
-            Types: \(FalconGGUFConverter.OutputType.names.joined(separator: ", ")). Quantization follows llama.cpp's
-            reference algorithms (round-to-nearest for the legacy types, the K-quant scale searches for K types);
-            the output matrix is Q8_0 and norms stay F32, as llama-quantize does for Falcon.
-            --synthetic falcon-7b --layers N writes seeded random weights with Falcon-7B's real shapes, for
+            Types: \(FalconGGUFConverter.OutputType.names.joined(separator: ", ")). Quantization follows llama.cpp's \
+            reference algorithms (round-to-nearest for the legacy types, the K-quant scale searches for K types); \
+            the output matrix is Q8_0 and norms stay F32, as llama-quantize does for Falcon. \
+            --synthetic falcon-7b --layers N writes seeded random weights with Falcon-7B's real shapes, for \
             benchmarking without the 14 GB download.
             """
     )

@@ -7,8 +7,8 @@ struct TokenizeCommand: ParsableCommand {
         commandName: "tokenize",
         abstract: "Encode stdin with the Falcon tokenizer and print the token ids.",
         discussion: """
-            Without --jsonl, all of stdin is one text and its ids are printed separated by spaces.
-            With --jsonl, each stdin line is a JSON object {"text": …} and each output line is {"ids": [...]}
+            Without --jsonl, all of stdin is one text and its ids are printed separated by spaces. \
+            With --jsonl, each stdin line is a JSON object {"text": …} and each output line is {"ids": [...]} \
             (or {"count": n} with --count), in the same order.
             """
     )

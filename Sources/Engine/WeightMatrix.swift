@@ -32,15 +32,13 @@ public struct WeightMatrix: @unchecked Sendable {
         RowFormats.dequantize(type, row(index), count: columns, into: output)
     }
 
-    /// Row `index` · x: the matrix-vector (decode) entry point, dispatching on the storage type. 16-bit rows are
-    /// widened in registers; block types are dequantized into `scratch` (≥ `columns` floats) first.
+    /// Row `index` · x, for the storage types without a dedicated decode kernel (16-bit and quantized rows
+    /// have theirs in `LinearKernels`): f32 directly, others dequantized into `scratch` (≥ `columns` floats).
     @inline(__always)
     func dot(row index: Int, _ x: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>) -> Float {
         let bytes = row(index)
         switch type {
         case .f32: return VectorMath.dot(x, bytes.assumingMemoryBound(to: Float.self), columns)
-        case .f16: return HalfRowDot.half(x, bytes, columns)
-        case .bf16: return HalfRowDot.bfloat16(x, bytes, columns)
         default:
             dequantizeRow(index, into: scratch)
             return VectorMath.dot(x, scratch, columns)

@@ -1,9 +1,9 @@
 import CKernels
 
 /// Dot products of f32 activations with weight rows stored as IEEE half or bfloat16, widening in registers
-/// so a decode step reads each 16-bit weight once and never writes a widened copy. Each SIMD body has a
-/// plain loop beside it (`…Reference`) that the tests compare against. Rows are read unaligned: a
-/// safetensors tensor may start at any byte offset.
+/// so a decode step reads each 16-bit weight once and never writes a widened copy. The C bodies have plain
+/// loops beside them (`…Reference`) that the tests compare against. Rows are read unaligned: a safetensors
+/// tensor may start at any byte offset.
 public enum HalfRowDot {
     /// `y[r] = x · W[r]` for `r` in `rows`, W of f16 rows (`bfloat16: false`) or bfloat16 rows, through the C
     /// bodies (F16C/AVX2 when the CPU has them: Swift cannot widen halves in vector registers portably).
@@ -23,56 +23,14 @@ public enum HalfRowDot {
         ck_widen_f16(halves, output, Int64(count))
     }
 
-    /// Σ x[i] · bfloat16(w[i]).
-    @inline(__always)
-    public static func bfloat16(_ x: UnsafePointer<Float>, _ w: UnsafeRawPointer, _ count: Int) -> Float {
-        let rx = UnsafeRawPointer(x), rw = w
-        var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
-        var i = 0
-        while i + 16 <= count {
-            acc0 += rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) * widenBFloat16(rw.loadUnaligned(fromByteOffset: i * 2, as: SIMD8<UInt16>.self))
-            acc1 += rx.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self) * widenBFloat16(rw.loadUnaligned(fromByteOffset: (i + 8) * 2, as: SIMD8<UInt16>.self))
-            i += 16
-        }
-        var sum = (acc0 + acc1).sum()
-        while i < count {
-            sum += x[i] * HalfPrecision.float(fromBFloat16: w.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))
-            i += 1
-        }
-        return sum
-    }
-
-    /// Σ x[i] · half(w[i]).
-    @inline(__always)
-    public static func half(_ x: UnsafePointer<Float>, _ w: UnsafeRawPointer, _ count: Int) -> Float {
-        let rx = UnsafeRawPointer(x), rw = w
-        var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>()
-        var i = 0
-        while i + 16 <= count {
-            acc0 += rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) * SIMD8<Float>(rw.loadUnaligned(fromByteOffset: i * 2, as: SIMD8<Float16>.self))
-            acc1 += rx.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self) * SIMD8<Float>(rw.loadUnaligned(fromByteOffset: (i + 8) * 2, as: SIMD8<Float16>.self))
-            i += 16
-        }
-        var sum = (acc0 + acc1).sum()
-        while i < count {
-            sum += x[i] * HalfPrecision.float(fromHalf: w.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self))
-            i += 1
-        }
-        return sum
-    }
-
-    /// bfloat16 is the top half of an f32: widening is a shift.
-    @inline(__always)
-    static func widenBFloat16(_ bits: SIMD8<UInt16>) -> SIMD8<Float> {
-        unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: bits) &<< 16, to: SIMD8<Float>.self)
-    }
-
+    /// Σ x[i] · bfloat16(w[i]), in order.
     public static func bfloat16Reference(_ x: UnsafePointer<Float>, _ w: UnsafeRawPointer, _ count: Int) -> Float {
         var sum: Float = 0
         for i in 0..<count { sum += x[i] * HalfPrecision.float(fromBFloat16: w.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self)) }
         return sum
     }
 
+    /// Σ x[i] · half(w[i]), in order.
     public static func halfReference(_ x: UnsafePointer<Float>, _ w: UnsafeRawPointer, _ count: Int) -> Float {
         var sum: Float = 0
         for i in 0..<count { sum += x[i] * HalfPrecision.float(fromHalf: w.loadUnaligned(fromByteOffset: i * 2, as: UInt16.self)) }
