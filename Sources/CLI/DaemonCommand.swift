@@ -17,17 +17,7 @@ struct DaemonCommand: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "The pipeline YAML file.")
-    var pipeline: String
-
-    @Option(help: "Input file or folder (repeatable); replaces the pipeline's input paths.")
-    var input: [String] = []
-
-    @Option(help: "Output folder; replaces the pipeline's output dir.")
-    var output: String?
-
-    @Option(help: "Model path; replaces the pipeline's model path.")
-    var model: String?
+    @OptionGroup var options: PipelineOptions
 
     @Option(help: "Run every DURATION (e.g. 30s, 10m, 1h); replaces the pipeline's schedule.")
     var every: String?
@@ -46,13 +36,10 @@ struct DaemonCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var spec = try PipelineLoader.load(path: pipeline, checkModelExists: model == nil)
-        if let model { spec.model.path = model }
-        if !input.isEmpty { spec.input.paths = input }
-        if let output { spec.output.dir = output }
+        let spec = try options.loadSpec()
         let schedule = try resolvedSchedule(spec)
         guard once || schedule != nil else {
-            throw CLIError("\(pipeline): no schedule; give --every, --cron or a schedule in the pipeline, or --once")
+            throw CLIError("\(options.pipeline): no schedule; give --every, --cron or a schedule in the pipeline, or --once")
         }
         try FileManager.default.createDirectory(atPath: spec.output.dir, withIntermediateDirectories: true)
         let statePath = state ?? (spec.output.dir as NSString).appendingPathComponent(".claire-pipeline-state.sqlite")
@@ -62,16 +49,15 @@ struct DaemonCommand: AsyncParsableCommand {
         logger.logLevel = .info
 
         // The pipeline's identity covers what the command line replaced.
-        var identity = [UInt8](try Data(contentsOf: URL(fileURLWithPath: pipeline)))
+        var identity = [UInt8](try Data(contentsOf: URL(fileURLWithPath: options.pipeline)))
         identity += Array("\n# model=\(spec.model.path) input=\(spec.input.paths) output=\(spec.output.dir)".utf8)
         let pipelineHash = SHA256.hex(identity)
         let modelHash = try SHA256.hex(ofTree: spec.model.path)
-        let engine = try EngineTextGenerator(path: spec.model.path, threads: spec.model.threads, quantize: spec.model.quantize)
+        let (engine, preparer) = try PipelineOptions.engine(for: spec)
         // The daemon logs one line per file itself; the runner's own line would repeat it.
         var quietRunner = logger
         quietRunner.logLevel = .warning
-        let runner = PipelineRunner(spec: spec, output: spec.output.dir, generator: engine,
-                                    preparer: TranscriptPreparer(tokenizer: engine.falconTokenizer), logger: quietRunner)
+        let runner = PipelineRunner(spec: spec, output: spec.output.dir, generator: engine, preparer: preparer, logger: quietRunner)
         let cycle = DaemonCycle(spec: spec, pipelineHash: pipelineHash, modelHash: modelHash, runner: runner, ledger: ledger, logger: logger)
         let stop = StopFlag()
         let service = DaemonService(cycle: cycle, schedule: once ? nil : schedule, stop: stop, logger: logger)

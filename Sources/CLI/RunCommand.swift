@@ -14,17 +14,7 @@ struct RunCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The pipeline YAML file.")
-    var pipeline: String
-
-    @Option(help: "Input file or folder (repeatable); replaces the pipeline's input paths.")
-    var input: [String] = []
-
-    @Option(help: "Output folder; replaces the pipeline's output dir.")
-    var output: String?
-
-    @Option(help: "Model path; replaces the pipeline's model path.")
-    var model: String?
+    @OptionGroup var options: PipelineOptions
 
     @Option(help: "Process only the first N windows of each file.")
     var limit: Int?
@@ -37,15 +27,12 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        var spec = try PipelineLoader.load(path: pipeline, checkModelExists: model == nil)
-        if let model { spec.model.path = model }
-        if !input.isEmpty { spec.input.paths = input }
-        let outputDirectory = output ?? spec.output.dir
+        let spec = try options.loadSpec()
+        let outputDirectory = spec.output.dir
         let files = try InputEnumerator.files(in: spec.input.paths, include: spec.input.include)
         let logger = Logger(label: "claire-pipeline.run")
         let started = Date()
-        let engine = try EngineTextGenerator(path: spec.model.path, threads: spec.model.threads, quantize: spec.model.quantize)
-        let preparer = TranscriptPreparer(tokenizer: engine.falconTokenizer)
+        let (engine, preparer) = try PipelineOptions.engine(for: spec)
         if dryRun {
             for file in files {
                 do {
@@ -76,7 +63,7 @@ struct RunCommand: ParsableCommand {
         }
         progress.finish()
         let manifest = RunManifest(
-            pipelineName: spec.name, pipelineFile: pipeline, pipelineHash: try SHA256.hex(ofFile: pipeline),
+            pipelineName: spec.name, pipelineFile: options.pipeline, pipelineHash: try SHA256.hex(ofFile: options.pipeline),
             model: spec.model.path, modelHash: try SHA256.hex(ofTree: spec.model.path), started: started, finished: Date(), files: results)
         try manifest.write(to: OutputLayout(directory: outputDirectory).manifest)
         let failed = results.filter { $0.error != nil }

@@ -1,0 +1,33 @@
+import ArgumentParser
+import Foundation
+import Pipelines
+
+/// The pipeline file and the options that replace parts of it, shared by `run` and `daemon`.
+struct PipelineOptions: ParsableArguments {
+    @Argument(help: "The pipeline YAML file.")
+    var pipeline: String
+
+    @Option(help: "Input file or folder (repeatable); replaces the pipeline's input paths.")
+    var input: [String] = []
+
+    @Option(help: "Output folder; replaces the pipeline's output dir.")
+    var output: String?
+
+    @Option(help: "Model path; replaces the pipeline's model path.")
+    var model: String?
+
+    /// The pipeline with the command line's replacements applied.
+    func loadSpec() throws -> PipelineSpec {
+        var spec = try PipelineLoader.load(path: pipeline, checkModelExists: model == nil)
+        if let model { spec.model.path = model }
+        if !input.isEmpty { spec.input.paths = input }
+        if let output { spec.output.dir = output }
+        return spec
+    }
+
+    /// The engine the pipeline names (quantized on load if it asks), and a preparer counting with its tokenizer.
+    static func engine(for spec: PipelineSpec) throws -> (EngineTextGenerator, TranscriptPreparer) {
+        let engine = try EngineTextGenerator(path: spec.model.path, threads: spec.model.threads, quantize: spec.model.quantize)
+        return (engine, TranscriptPreparer(tokenizer: engine.falconTokenizer))
+    }
+}
