@@ -31,6 +31,7 @@ enum TypographyNormalizer {
             String(unsafeUninitializedCapacity: bytes.count) { buffer in
                 var output = make(buffer)
                 applyRules(bytes, to: &output)
+                output.finish()
                 return output.count
             }
         }
@@ -138,6 +139,7 @@ enum TypographyNormalizer {
                     i += 1
                 }
             }
+            out.finish()
             return out.count
         }
     }
@@ -178,6 +180,8 @@ private protocol TypographyOutput {
     mutating func scalar(_ bytes: UnsafeBufferPointer<UInt8>)
     /// Spaces and tabs before a closing quote go.
     mutating func dropTrailingSpaces()
+    /// The text is complete.
+    mutating func finish()
 }
 
 private struct VerbatimOutput: TypographyOutput {
@@ -196,66 +200,65 @@ private struct VerbatimOutput: TypographyOutput {
     mutating func dropTrailingSpaces() {
         while count > 0, bytes[count - 1] == 0x20 || bytes[count - 1] == 0x09 { count -= 1 }
     }
+
+    func finish() {}
 }
 
 /// Runs of whitespace (newlines included: one turn is one line) become one space, leading and trailing
 /// whitespace goes, and no space is left before `.` or `,` after a word or a kept `[event]` (what event
-/// handling leaves behind). A run is held back until the next visible character, so the output never
-/// grows and a closing quote can still drop it.
+/// handling leaves behind). A run's space is written at once and taken back when a `.`/`,` or the end
+/// follows — a byte loop with few branches, since it runs over every byte of every turn. Only whitespace
+/// writes a 0x20 here, so a trailing 0x20 always is a run's space.
 private struct CollapsingOutput: TypographyOutput {
     let bytes: UnsafeMutableBufferPointer<UInt8>
     var count = 0
-    /// Whitespace seen since the last visible character (and after one).
-    var pendingSpace = false
-    /// Whether that run holds whitespace other than spaces and tabs, which a closing quote does not remove.
-    var pendingHardSpace = false
+    /// Whether the trailing run held whitespace other than spaces and tabs, which a closing quote keeps.
+    var hardSpace = false
 
     @inline(__always)
     mutating func ascii(_ byte: UInt8) {
-        if byte > 0x20 {
-            if pendingSpace {
-                if !((byte == UInt8(ascii: ".") || byte == UInt8(ascii: ",")) && TypographyNormalizer.endsWithWord(UnsafeBufferPointer(rebasing: bytes[..<count]))) {
-                    bytes[count] = 0x20
-                    count += 1
-                }
-                pendingSpace = false
-                pendingHardSpace = false
-            }
-            bytes[count] = byte
-            count += 1
-        } else if byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) {
-            guard count > 0 else { return }
-            pendingSpace = true
-            if byte != 0x20, byte != 0x09 { pendingHardSpace = true }
-        } else {
-            visible(byte)
-        }
-    }
-
-    mutating func scalar(_ scalar: UnsafeBufferPointer<UInt8>) {
-        if TypographyNormalizer.whitespaceWidth(scalar, at: 0) == scalar.count {
-            guard count > 0 else { return }
-            pendingSpace = true
-            pendingHardSpace = true
+        // Space, or tab…CR (0x09…0x0D): two comparisons, no table (a global would cost a lazy-init check).
+        if (byte == 0x20) || (byte &- 0x09 <= 4) {
+            space(hard: byte != 0x20 && byte != 0x09)
             return
         }
-        for byte in scalar { visible(byte) }
-    }
-
-    /// A byte that is not whitespace and not `.` or `,`.
-    @inline(__always)
-    private mutating func visible(_ byte: UInt8) {
-        if pendingSpace {
-            bytes[count] = 0x20
-            count += 1
-            pendingSpace = false
-            pendingHardSpace = false
-        }
+        if byte == UInt8(ascii: ".") || byte == UInt8(ascii: ",") { dropSpaceAfterWord() }
         bytes[count] = byte
         count += 1
     }
 
+    mutating func scalar(_ scalar: UnsafeBufferPointer<UInt8>) {
+        if TypographyNormalizer.whitespaceWidth(scalar, at: 0) == scalar.count {
+            space(hard: true)
+            return
+        }
+        for byte in scalar {
+            bytes[count] = byte
+            count += 1
+        }
+    }
+
+    @inline(__always)
+    private mutating func space(hard: Bool) {
+        let continuing = count > 0 && bytes[count - 1] == 0x20
+        hardSpace = (continuing && hardSpace) || hard
+        guard count > 0, !continuing else { return }
+        bytes[count] = 0x20
+        count += 1
+    }
+
+    /// `mot .` → `mot.`
+    private mutating func dropSpaceAfterWord() {
+        guard count >= 2, bytes[count - 1] == 0x20,
+              TypographyNormalizer.endsWithWord(UnsafeBufferPointer(rebasing: bytes[..<(count - 1)])) else { return }
+        count -= 1
+    }
+
     mutating func dropTrailingSpaces() {
-        if !pendingHardSpace { pendingSpace = false }
+        if count > 0, bytes[count - 1] == 0x20, !hardSpace { count -= 1 }
+    }
+
+    mutating func finish() {
+        if count > 0, bytes[count - 1] == 0x20 { count -= 1 }
     }
 }
