@@ -10,14 +10,17 @@ import Tokenization
 struct LayoutTests {
     static let layouts = ["falcon7b-mqa-parallel", "falcon40b-gqa-newdecoder", "falcon-mha-parallel", "falconrw-alibi-sequential"]
 
-    @Test(arguments: layouts)
-    func logitsAtEveryPositionMatchTransformers(layout: String) throws {
+    /// A layout's model and transformers' record for it: the prompt and the logits at every position.
+    func reference(_ layout: String) throws -> (model: FalconModel, inputs: [Int32], logits: [Float], vocab: Int) {
         let directory = try #require(SharedFiles.url("reference/models/random/\(layout)"))
         let reference = try ReferenceTensors(path: directory.appendingPathComponent("reference.safetensors").path)
-        let inputs = try #require(reference.ints("input_ids"))
-        let expected = try #require(reference.floats("logits"))
         let model = try FalconModel(path: directory.path, threads: 2)
-        let vocab = model.config.vocabularySize
+        return (model, try #require(reference.ints("input_ids")), try #require(reference.floats("logits")), model.config.vocabularySize)
+    }
+
+    @Test(arguments: layouts)
+    func logitsAtEveryPositionMatchTransformers(layout: String) throws {
+        let (model, inputs, expected, vocab) = try reference(layout)
         // A small batch forces several prefill batches through the KV cache.
         for batch in [24, 5] {
             let session = model.makeSession(maximumBatch: batch)
@@ -38,12 +41,7 @@ struct LayoutTests {
     /// still be transformers', whether the prompt fits one batch or ends in a partial one.
     @Test(arguments: layouts)
     func promptLastLogitsMatchTransformers(layout: String) throws {
-        let directory = try #require(SharedFiles.url("reference/models/random/\(layout)"))
-        let reference = try ReferenceTensors(path: directory.appendingPathComponent("reference.safetensors").path)
-        let inputs = try #require(reference.ints("input_ids"))
-        let expected = try #require(reference.floats("logits"))
-        let model = try FalconModel(path: directory.path, threads: 2)
-        let vocab = model.config.vocabularySize
+        let (model, inputs, expected, vocab) = try reference(layout)
         for batch in [24, 7] {
             for length in [24, 13] {
                 let logits = try model.makeSession(maximumBatch: batch).append(Array(inputs.prefix(length)))
