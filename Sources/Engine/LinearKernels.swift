@@ -3,9 +3,11 @@ import Kernels
 /// `Y[T×N] = X[T×K] · Wᵀ` for a weight matrix W `[N, K]` in any supported format, on the thread pool.
 ///
 /// One token (decode) is a matrix-vector product: each worker takes a slice of W's rows and dots them with
-/// x. Several tokens (prefill) are matrix-matrix: each worker takes tiles of W's rows, widens a tile to f32 in
-/// its own scratch (f32 weights are used in place) and hands it to BLAS, so a weight is read once per tile
-/// for all tokens. Scratch is allocated once, here.
+/// x (quantized to 8 bits once for the integer formats). Several tokens (prefill) are matrix-matrix: each
+/// worker takes blocks of W's rows, so that a weight is read from memory once for all tokens; Q4_0/Q5_0/Q8_0
+/// blocks go to the int8 tile kernels, f16/bf16 rows to the C kernel that widens a cache-sized block at a
+/// time, and the other formats are dequantized a 64-row tile at a time into the worker's scratch for BLAS
+/// (f32 weights are used in place). Scratch is allocated once, here, on cache-line boundaries.
 final class LinearKernels {
     let pool: ThreadPool
     static let tileRows = 64
@@ -19,8 +21,10 @@ final class LinearKernels {
         self.pool = pool
         self.maximumColumns = maximumColumns
         tiles = (0..<pool.threadCount).map { _ in
-            let tile = UnsafeMutablePointer<Float>.allocate(capacity: Self.tileRows * maximumColumns)
-            tile.initialize(repeating: 0, count: Self.tileRows * maximumColumns)
+            let count = max(Self.tileRows * maximumColumns, HalfRowDot.multiplyScratchCount)
+            let tile = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
+                .bindMemory(to: Float.self, capacity: count)
+            tile.initialize(repeating: 0, count: count)
             return tile
         }
         quantizedActivations = UnsafeMutableRawPointer.allocate(byteCount: maximumColumns / 256 * 292 + 292, alignment: 64)
@@ -95,6 +99,16 @@ final class LinearKernels {
             let bfloat16 = weight.type == .bf16
             pool.parallelFor(n) { _, rows in
                 HalfRowDot.dotRows(bfloat16: bfloat16, x, weights: weight.base, rowBytes: weight.rowBytes, rows: rows, columns: k, into: y)
+            }
+            return
+        }
+        if tokens > 1, weight.type == .f16 || weight.type == .bf16, HalfRowDot.hasFastMultiply(columns: k) {
+            let bfloat16 = weight.type == .bf16
+            // Workers take blocks of 96 rows, the C kernel's own cache block.
+            pool.parallelFor((n + 95) / 96) { worker, blocks in
+                let rows = (96 * blocks.lowerBound)..<min(n, 96 * blocks.upperBound)
+                _ = HalfRowDot.multiply(bfloat16: bfloat16, x, tokens: tokens, weights: weight.base, rowBytes: weight.rowBytes,
+                                        rows: rows, columns: k, into: y, ldy: n, scratch: tiles[worker])
             }
             return
         }

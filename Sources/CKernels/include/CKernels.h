@@ -56,6 +56,15 @@ int ck_dot_rows_batched(uint32_t type, const void *weights, size_t row_bytes, in
 /// values) `row_bytes` apart, widened in registers (F16C on x86-64 when available).
 void ck_dot_rows_f16(const float *x, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
                      int64_t count, float *out);
+/// out[t*ldo + r] = dot(x + t*ldx, weight row r) for t in [0, tokens), r in [row_begin, row_end): prefill over
+/// rows of IEEE halves (`bfloat16` 0) or bfloat16 values, widened in registers. Returns -1, computing nothing,
+/// where there is no fast body (no AVX2/F16C, or `count` not a multiple of 8): callers then widen and use BLAS.
+/// `scratch` holds ck_gemm_half_scratch_floats() floats, one per concurrent caller.
+int ck_gemm_half(int bfloat16, const float *x, int64_t ldx, int64_t tokens, const void *weights, size_t row_bytes,
+                 int64_t row_begin, int64_t row_end, int64_t count, float *out, int64_t ldo, float *scratch);
+int64_t ck_gemm_half_scratch_floats(void);
+/// 1 when ck_gemm_half has a fast body for rows of `count` values.
+int ck_gemm_half_supported(int64_t count);
 /// Widens `count` IEEE halves to f32 (F16C when available).
 void ck_widen_f16(const void *halves, float *out, int64_t count);
 void ck_dot_rows_bf16(const float *x, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
