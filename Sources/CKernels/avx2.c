@@ -214,87 +214,6 @@ AVX2 void ck_widen_f16_avx2(const uint16_t *h, float *out, int64_t count) {
 }
 WIDEN_ROWS4(ck_dot4_bf16_avx2, widen_bf16, scalar_bf16)
 
-// Prefill: a tile of 4 weight rows × 2 tokens per pass over the blocks. The four weight blocks stay in
-// registers for both tokens and each activation block is loaded once per 4 rows; the 8 scale products of
-// a block come from one multiply of the four rows' scales (converted together) by a token's scale. Each
-// pair's arithmetic is the decode kernel's, in the same order, so prefill and decode give the same bits.
-
-AVX2 static inline __m256i signed_q4_0(const ck_q4_0 *b) { return _mm256_sub_epi8(nibbles32(b->qs), _mm256_set1_epi8(8)); }
-AVX2 static inline __m256i signed_q5_0(const ck_q5_0 *b) {
-    uint32_t h; memcpy(&h, b->qh, 4);
-    return _mm256_sub_epi8(_mm256_or_si256(nibbles32(b->qs), bit4_from_bits(h)), _mm256_set1_epi8(16));
-}
-AVX2 static inline __m256i signed_q8_0(const ck_q8_0 *b) { return _mm256_loadu_si256((const __m256i *)b->qs); }
-
-/// Σ w·a over a block as 8 × i32 lanes (grouped like the decode kernels' dot_i8), as floats.
-AVX2 static inline __m256 pair_dot(__m256i q, __m256i av) {
-    return _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(av, q)), _mm256_set1_epi16(1)));
-}
-
-/// One token against the tile's four rows: scales are `dw` (the rows' scales) times the token's.
-#define TOKEN4(c0, c1, c2, c3, a) { \
-    const __m128 d4 = _mm_mul_ps(dw, _mm_set1_ps(half(a[i].d))); \
-    const __m256 d8 = _mm256_set_m128(d4, d4); \
-    const __m256i av = _mm256_loadu_si256((const __m256i *)a[i].qs); \
-    c0 = _mm256_fmadd_ps(_mm256_shuffle_ps(d8, d8, 0x00), pair_dot(q0, av), c0); \
-    c1 = _mm256_fmadd_ps(_mm256_shuffle_ps(d8, d8, 0x55), pair_dot(q1, av), c1); \
-    c2 = _mm256_fmadd_ps(_mm256_shuffle_ps(d8, d8, 0xAA), pair_dot(q2, av), c2); \
-    c3 = _mm256_fmadd_ps(_mm256_shuffle_ps(d8, d8, 0xFF), pair_dot(q3, av), c3); }
-
-#define GEMM_4x2(T, BT, UNPACK) \
-AVX2 static void gemm_4x2_##T(int64_t nb, const BT *r0, const BT *r1, const BT *r2, const BT *r3, \
-                              const ck_q8_0 *a0, const ck_q8_0 *a1, float out[2][4]) { \
-    __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps(), c02 = _mm256_setzero_ps(), c03 = _mm256_setzero_ps(); \
-    __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps(), c12 = _mm256_setzero_ps(), c13 = _mm256_setzero_ps(); \
-    for (int64_t i = 0; i < nb; i++) { \
-        const uint64_t halves = (uint64_t)r0[i].d | (uint64_t)r1[i].d << 16 | (uint64_t)r2[i].d << 32 | (uint64_t)r3[i].d << 48; \
-        const __m128 dw = _mm_cvtph_ps(_mm_cvtsi64_si128((long long)halves)); \
-        const __m256i q0 = UNPACK(r0 + i), q1 = UNPACK(r1 + i), q2 = UNPACK(r2 + i), q3 = UNPACK(r3 + i); \
-        TOKEN4(c00, c01, c02, c03, a0) \
-        TOKEN4(c10, c11, c12, c13, a1) \
-    } \
-    out[0][0] = hsum8(c00); out[0][1] = hsum8(c01); out[0][2] = hsum8(c02); out[0][3] = hsum8(c03); \
-    out[1][0] = hsum8(c10); out[1][1] = hsum8(c11); out[1][2] = hsum8(c12); out[1][3] = hsum8(c13); \
-}
-GEMM_4x2(q4_0, ck_q4_0, signed_q4_0)
-GEMM_4x2(q5_0, ck_q5_0, signed_q5_0)
-GEMM_4x2(q8_0, ck_q8_0, signed_q8_0)
-
-typedef void (*gemm_tile)(int64_t, const void *, const void *, const void *, const void *, const ck_q8_0 *, const ck_q8_0 *, float[2][4]);
-
-int ck_gemm_signed_avx2(uint32_t type, int64_t nb, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
-                        const void *activations, size_t stride, int64_t tokens, float *out, int64_t ldo) {
-    gemm_tile tile;
-    switch (type) {
-    case CK_Q4_0: tile = (gemm_tile)gemm_4x2_q4_0; break;
-    case CK_Q5_0: tile = (gemm_tile)gemm_4x2_q5_0; break;
-    case CK_Q8_0: tile = (gemm_tile)gemm_4x2_q8_0; break;
-    default: return -1;
-    }
-    const char *w = weights, *acts = activations;
-    // Token chunks small enough for their activations to stay in L2 while every row quad passes over them.
-    const int64_t chunk = 64;
-    for (int64_t t0 = 0; t0 < tokens; t0 += chunk) {
-        const int64_t t1 = t0 + chunk < tokens ? t0 + chunk : tokens;
-        for (int64_t r = row_begin; r < row_end; r += 4) {
-            // Rows past the end repeat the last row; their results are dropped.
-            const void *rows[4];
-            for (int k = 0; k < 4; k++) rows[k] = w + (size_t)(r + k < row_end ? r + k : row_end - 1) * row_bytes;
-            for (int64_t t = t0; t < t1; t += 2) {
-                const int64_t second = t + 1 < t1 ? t + 1 : t;
-                float result[2][4];
-                tile(nb, rows[0], rows[1], rows[2], rows[3], (const ck_q8_0 *)(acts + (size_t)t * stride),
-                     (const ck_q8_0 *)(acts + (size_t)second * stride), result);
-                for (int k = 0; k < 4 && r + k < row_end; k++) {
-                    out[(size_t)t * ldo + r + k] = result[0][k];
-                    if (second != t) out[(size_t)second * ldo + r + k] = result[1][k];
-                }
-            }
-        }
-    }
-    return 0;
-}
-
 /// Σ_g sc[g]·Σ_{i∈g} q[i]·a[i] over a 256-block unpacked to signed bytes, 16 scales of 16.
 AVX2 static inline int super_isum(const int8_t *q, const int8_t *a, const int16_t *sc) {
     __m256i acc = _mm256_setzero_si256();
@@ -427,8 +346,6 @@ AVX2 float ck_dot_q6_k_avx2(int64_t nb, const void *w, const void *act) {
 #define FALLBACK(T) float ck_dot_##T##_avx2(int64_t nb, const void *w, const void *a) { return ck_dot_##T##_generic(nb, w, a); }
 FALLBACK(q4_0) FALLBACK(q4_1) FALLBACK(q5_0) FALLBACK(q5_1) FALLBACK(q8_0)
 FALLBACK(q2_k) FALLBACK(q3_k) FALLBACK(q4_k) FALLBACK(q5_k) FALLBACK(q6_k)
-int ck_gemm_signed_avx2(uint32_t type, int64_t nb, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
-                        const void *activations, size_t stride, int64_t tokens, float *out, int64_t ldo) { return -1; }
 #define FALLBACK4(T) void ck_dot4_##T##_avx2(int64_t nb, const void *w, size_t rb, const void *a, float *out) { \
     for (int k = 0; k < 4; k++) out[k] = ck_dot_##T##_generic(nb, (const char *)w + (size_t)k * rb, a); }
 FALLBACK4(q4_0) FALLBACK4(q4_1) FALLBACK4(q5_0) FALLBACK4(q5_1) FALLBACK4(q8_0)

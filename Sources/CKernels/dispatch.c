@@ -1,4 +1,4 @@
-// Chooses generic or AVX2 bodies once, and runs them over rows (decode) or row tiles × tokens (prefill).
+// Chooses generic or AVX2 bodies once, and runs them over a range of weight rows (decode).
 #include "CKernels.h"
 #include "internal.h"
 #include "blocks.h"
@@ -75,30 +75,6 @@ int ck_dot_rows(uint32_t type, const void *weights, size_t row_bytes, int64_t ro
 int ck_dot_rows_generic(uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
                         int64_t count, const void *activations, float *out) {
     return dot_rows(0, type, weights, row_bytes, row_begin, row_end, count, activations, out);
-}
-
-int ck_dot_rows_batched(uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
-                        int64_t count, const void *activations, size_t activation_stride, int64_t tokens,
-                        float *out, int64_t ldo) {
-    ck_row_dot dot; int64_t block; size_t bytes, act_bytes;
-    if (layout(type, ck_uses_avx2(), &dot, &block, &bytes, &act_bytes) != 0 || count % block != 0) return -1;
-    const int64_t nb = count / block;
-    const char *base = weights, *acts = activations;
-    if (ck_uses_avx2() && tokens >= 2 && row_end > row_begin &&
-        ck_gemm_signed_avx2(type, nb, weights, row_bytes, row_begin, row_end, activations, activation_stride, tokens, out, ldo) == 0)
-        return 0;
-    // A tile of weight rows small enough to stay in L2 while every token passes over it.
-    int64_t tile = (int64_t)(96 * 1024 / (row_bytes ? row_bytes : 1));
-    if (tile < 1) tile = 1;
-    for (int64_t r0 = row_begin; r0 < row_end; r0 += tile) {
-        const int64_t r1 = r0 + tile < row_end ? r0 + tile : row_end;
-        for (int64_t t = 0; t < tokens; t++) {
-            const void *a = acts + (size_t)t * activation_stride;
-            float *o = out + t * ldo;
-            for (int64_t r = r0; r < r1; r++) o[r] = dot(nb, base + (size_t)r * row_bytes, a);
-        }
-    }
-    return 0;
 }
 
 void ck_dot_rows_f16(const float *x, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,

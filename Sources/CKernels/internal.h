@@ -23,9 +23,6 @@ void ck_dot4_q8_0_avx2(int64_t, const void *, size_t, const void *, float *);
 /// One 16-bit row · x (generic and AVX2 bodies).
 float ck_dot_f16_generic(const float *x, const uint16_t *w, int64_t count);
 float ck_dot_bf16_generic(const float *x, const uint16_t *w, int64_t count);
-/// Register-blocked prefill for Q4_0/Q5_0/Q8_0 weights (an even number of rows); -1 when not applicable.
-int ck_gemm_signed_avx2(uint32_t type, int64_t nb, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
-                        const void *activations, size_t stride, int64_t tokens, float *out, int64_t ldo);
 void ck_widen_f16_avx2(const uint16_t *h, float *out, int64_t count);
 void ck_dot4_f16_avx2(const float *x, const void *w, size_t row_bytes, int64_t count, float *out);
 void ck_dot4_bf16_avx2(const float *x, const void *w, size_t row_bytes, int64_t count, float *out);

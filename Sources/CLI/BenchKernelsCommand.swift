@@ -9,8 +9,9 @@ struct BenchKernelsCommand: ParsableCommand {
         discussion: """
             Each format's weights form one rows × columns matrix (default 4544 × 18176, Falcon-7B's ffn_down) \
             far larger than the caches. One product = quantizing the activations once, then every worker dotting \
-            its slice of rows. With --tokens > 1 the batched (prefill) kernel runs instead and the figure counts \
-            the weight bytes once per pass. The median of the repetitions is reported.
+            its slice of rows. With --tokens > 1 the prefill kernel runs instead (blocks of rows dequantized into \
+            f32 panels, f32 activations) and the figure counts the weight bytes once per pass. The median of the \
+            repetitions is reported.
             """
     )
 
@@ -35,6 +36,10 @@ struct BenchKernelsCommand: ParsableCommand {
         let x = (0..<(columns * tokens)).map { Float(sin(Double($0) * 0.37)) }
         for format in chosen {
             guard columns % format.blockSize == 0 else { continue }
+            guard tokens == 1 || PanelProduct.isAvailable(type: format.rawValue, columns: columns) else {
+                Console.error("\(format): the prefill kernel has no body for \(columns) columns on this CPU (or with --generic); skipped\n")
+                continue
+            }
             let rowBytes = format.rowBytes(count: columns)
             let total = rowBytes * rows
             let weights = UnsafeMutableRawPointer.allocate(byteCount: total, alignment: 64)
@@ -46,30 +51,32 @@ struct BenchKernelsCommand: ParsableCommand {
                 row.withUnsafeBufferPointer { ReferenceQuantizer.quantize(format, $0.baseAddress!, count: columns, into: weights + r * rowBytes) }
             }
             for r in distinct..<rows { (weights + r * rowBytes).copyMemory(from: weights + (r % distinct) * rowBytes, byteCount: rowBytes) }
-            let stride = QuantizedKernels.activationBytes(for: format, columns: columns)
-            let activations = UnsafeMutableRawPointer.allocate(byteCount: stride * tokens, alignment: 64)
+            let activations = UnsafeMutableRawPointer.allocate(byteCount: QuantizedKernels.activationBytes(for: format, columns: columns), alignment: 64)
             defer { activations.deallocate() }
             var y = [Float](repeating: 0, count: rows * tokens)
             for threadCount in threadCounts {
                 let pool = ThreadPool(threads: threadCount)
+                let scratch = (0..<threadCount).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: PanelProduct.scratchCount) }
+                defer { scratch.forEach { $0.deallocate() } }
                 var seconds: [Double] = []
                 for _ in 0..<(repetitions + 1) {
                     let start = DispatchTime.now().uptimeNanoseconds
                     x.withUnsafeBufferPointer { xs in
-                        for t in 0..<tokens {
-                            QuantizedKernels.quantizeActivations(for: format, xs.baseAddress! + t * columns, columns: columns, into: activations + t * stride)
-                        }
-                    }
-                    y.withUnsafeMutableBufferPointer { out in
-                        let yp = out.baseAddress!
-                        pool.parallelFor(rows) { _, slice in
+                        y.withUnsafeMutableBufferPointer { out in
+                            let xp = xs.baseAddress!, yp = out.baseAddress!
                             if tokens == 1 {
-                                QuantizedKernels.dotRows(format, weights: weights, rowBytes: rowBytes, rows: slice, columns: columns,
-                                                         activations: activations, into: yp)
+                                QuantizedKernels.quantizeActivations(for: format, xp, columns: columns, into: activations)
+                                pool.parallelFor(rows) { _, slice in
+                                    QuantizedKernels.dotRows(format, weights: weights, rowBytes: rowBytes, rows: slice, columns: columns,
+                                                             activations: activations, into: yp)
+                                }
                             } else {
-                                QuantizedKernels.dotRowsBatched(format, weights: weights, rowBytes: rowBytes, rows: slice, columns: columns,
-                                                                activations: activations, activationStride: stride, tokens: tokens,
-                                                                into: yp, ldy: rows)
+                                pool.parallelFor((rows + 95) / 96) { worker, blocks in
+                                    let slice = (96 * blocks.lowerBound)..<min(rows, 96 * blocks.upperBound)
+                                    let done = PanelProduct.multiply(type: format.rawValue, xp, tokens: tokens, weights: weights, rowBytes: rowBytes,
+                                                                     rows: slice, columns: columns, into: yp, ldy: rows, scratch: scratch[worker])
+                                    precondition(done, "no panel kernel for \(format) on this CPU")
+                                }
                             }
                         }
                     }

@@ -1,13 +1,14 @@
 import Kernels
+import ModelFiles
 
 /// `Y[T×N] = X[T×K] · Wᵀ` for a weight matrix W `[N, K]` in any supported format, on the thread pool.
 ///
 /// One token (decode) is a matrix-vector product: each worker takes a slice of W's rows and dots them with
 /// x (quantized to 8 bits once for the integer formats). Several tokens (prefill) are matrix-matrix: each
-/// worker takes blocks of W's rows, so that a weight is read from memory once for all tokens; Q4_0/Q5_0/Q8_0
-/// blocks go to the int8 tile kernels, f16/bf16 rows to the C kernel that widens a cache-sized block at a
-/// time, and the other formats are dequantized a 64-row tile at a time into the worker's scratch for BLAS
-/// (f32 weights are used in place). Scratch is allocated once, here, on cache-line boundaries.
+/// worker takes blocks of W's rows, so that a weight is read from memory once for all tokens, and the C panel
+/// kernel widens or dequantizes a cache-sized block at a time and multiplies in f32; without its AVX2 body,
+/// 64-row tiles are dequantized into the worker's scratch for BLAS (f32 weights used in place). Scratch is
+/// allocated once, here, on cache-line boundaries.
 final class LinearKernels {
     let pool: ThreadPool
     static let tileRows = 64
@@ -21,7 +22,7 @@ final class LinearKernels {
         self.pool = pool
         self.maximumColumns = maximumColumns
         tiles = (0..<pool.threadCount).map { _ in
-            let count = max(Self.tileRows * maximumColumns, HalfRowDot.multiplyScratchCount)
+            let count = max(Self.tileRows * maximumColumns, PanelProduct.scratchCount)
             let tile = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
                 .bindMemory(to: Float.self, capacity: count)
             tile.initialize(repeating: 0, count: count)
@@ -34,25 +35,12 @@ final class LinearKernels {
     deinit {
         for tile in tiles { tile.deallocate() }
         quantizedActivations.deallocate()
-        batchActivations?.deallocate()
     }
 
-    /// Several tokens' quantized activations (prefill); grown on demand, never during decode.
-    private var batchActivations: UnsafeMutableRawPointer?
-    private var batchActivationBytes = 0
-
-    private func batchActivations(bytes: Int) -> UnsafeMutableRawPointer {
-        if let batchActivations, batchActivationBytes >= bytes { return batchActivations }
-        batchActivations?.deallocate()
-        let buffer = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
-        batchActivations = buffer
-        batchActivationBytes = bytes
-        return buffer
-    }
-
-    /// Formats whose prefill runs on the integer kernels (register-blocked in C) rather than on f32 BLAS over
-    /// dequantized tiles: the ones where it measured faster (see `claire-pipeline bench`).
-    static let integerPrefillFormats: Set<QuantFormat> = [.q4_0, .q5_0, .q8_0]
+    /// Storage types whose prefill runs on the f32 panel kernel (`PanelProduct`): all of them where the CPU
+    /// has its body. It measured faster than the int8 tile kernels it replaced for Q4_0/Q5_0/Q8_0 (+10 to
+    /// +50 % per file) and than dequantized tiles + sgemm for the others.
+    static let panelPrefillTypes: Set<TensorType> = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K]
 
     func apply(_ linear: Linear, _ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>) {
         multiply(x, tokens: tokens, linear.weight, into: y)
@@ -81,34 +69,12 @@ final class LinearKernels {
             }
             return
         }
-        if tokens > 1, let format = weight.quantFormat, Self.integerPrefillFormats.contains(format) {
-            let stride = QuantizedKernels.activationBytes(for: format, columns: k)
-            let activations = batchActivations(bytes: stride * tokens)
-            pool.parallelFor(tokens) { _, range in
-                for t in range { QuantizedKernels.quantizeActivations(for: format, x + t * k, columns: k, into: activations + t * stride) }
-            }
-            // Workers take row quads: the C kernel computes four rows at a time.
-            pool.parallelFor((n + 3) / 4) { _, quads in
-                let rows = (4 * quads.lowerBound)..<min(n, 4 * quads.upperBound)
-                QuantizedKernels.dotRowsBatched(format, weights: weight.base, rowBytes: weight.rowBytes, rows: rows, columns: k,
-                                                activations: activations, activationStride: stride, tokens: tokens, into: y, ldy: n)
-            }
-            return
-        }
-        if tokens == 1, weight.type == .f16 || weight.type == .bf16 {
-            let bfloat16 = weight.type == .bf16
-            pool.parallelFor(n) { _, rows in
-                HalfRowDot.dotRows(bfloat16: bfloat16, x, weights: weight.base, rowBytes: weight.rowBytes, rows: rows, columns: k, into: y)
-            }
-            return
-        }
-        if tokens > 1, weight.type == .f16 || weight.type == .bf16, HalfRowDot.hasFastMultiply(columns: k) {
-            let bfloat16 = weight.type == .bf16
+        if tokens > 1, Self.panelPrefillTypes.contains(weight.type), PanelProduct.isAvailable(type: weight.type.rawValue, columns: k) {
             // Workers take blocks of 96 rows, the C kernel's own cache block.
             pool.parallelFor((n + 95) / 96) { worker, blocks in
                 let rows = (96 * blocks.lowerBound)..<min(n, 96 * blocks.upperBound)
-                _ = HalfRowDot.multiply(bfloat16: bfloat16, x, tokens: tokens, weights: weight.base, rowBytes: weight.rowBytes,
-                                        rows: rows, columns: k, into: y, ldy: n, scratch: tiles[worker])
+                _ = PanelProduct.multiply(type: weight.type.rawValue, x, tokens: tokens, weights: weight.base, rowBytes: weight.rowBytes,
+                                          rows: rows, columns: k, into: y, ldy: n, scratch: tiles[worker])
             }
             return
         }

@@ -17,23 +17,6 @@ public enum HalfRowDot {
         }
     }
 
-    /// Whether `multiply` has a fast body for rows of `columns` values on this CPU.
-    public static func hasFastMultiply(columns: Int) -> Bool { ck_gemm_half_supported(Int64(columns)) != 0 }
-
-    /// The floats of scratch `multiply` needs, one buffer per concurrent caller (best on a 64-byte boundary).
-    public static var multiplyScratchCount: Int { Int(ck_gemm_half_scratch_floats()) }
-
-    /// Prefill: `y[t * ldy + r] = x[t] · W[r]` for `t < tokens`, `r` in `rows`, widening a cache-sized block of
-    /// weights at a time into `scratch` (never the whole matrix). Returns false, computing nothing, where the CPU has no fast body
-    /// or `columns` is not a multiple of 8 (`hasFastMultiply`); the caller then widens tiles and uses BLAS.
-    @inline(__always)
-    public static func multiply(bfloat16: Bool, _ x: UnsafePointer<Float>, tokens: Int, weights: UnsafeRawPointer, rowBytes: Int,
-                                rows: Range<Int>, columns: Int, into y: UnsafeMutablePointer<Float>, ldy: Int,
-                                scratch: UnsafeMutablePointer<Float>) -> Bool {
-        ck_gemm_half(bfloat16 ? 1 : 0, x, Int64(columns), Int64(tokens), weights, rowBytes, Int64(rows.lowerBound),
-                     Int64(rows.upperBound), Int64(columns), y, Int64(ldy), scratch) == 0
-    }
-
     /// Halves to f32 (F16C when available); `HalfPrecision.float(fromHalf:)` is the reference.
     @inline(__always)
     public static func widen(_ halves: UnsafeRawPointer, count: Int, into output: UnsafeMutablePointer<Float>) {

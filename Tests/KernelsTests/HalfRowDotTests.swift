@@ -78,49 +78,4 @@ struct HalfRowDotTests {
             }
         }
     }
-
-    /// The prefill kernel (blocks of 96 rows, chunks of 512 columns, panels of 16 rows, groups of 6 tokens):
-    /// row and token counts that leave partial panels and groups, columns across chunk boundaries, unaligned
-    /// rows; every output against an f64 sum of the exactly widened values, nothing written outside the rows.
-    @Test(.enabled(if: HalfRowDot.hasFastMultiply(columns: 8), "no fast prefill body on this CPU"),
-          arguments: [(rows: 1, tokens: 2, columns: 8), (rows: 7, tokens: 5, columns: 1032), (rows: 100, tokens: 13, columns: 1544),
-                      (rows: 4, tokens: 4, columns: 4544)])
-    func prefillProductsAgreeWithTheExactSums(rows: Int, tokens: Int, columns: Int) {
-        var generator = SystemRandomNumberGenerator()
-        let x = (0..<(tokens * columns)).map { _ in Float.random(in: -2...2, using: &generator) }
-        let values = (0..<(rows * columns)).map { _ in Float.random(in: -2...2, using: &generator) }
-        for bfloat16 in [false, true] {
-            let patterns = values.map { bfloat16 ? HalfPrecision.bfloat16(from: $0) : HalfPrecision.half(from: $0) }
-            let widened = patterns.map { bfloat16 ? HalfPrecision.float(fromBFloat16: $0) : HalfPrecision.float(fromHalf: $0) }
-            var bytes = [UInt8](repeating: 0, count: 1 + patterns.count * 2)
-            bytes.withUnsafeMutableBytes { raw in
-                for (i, p) in patterns.enumerated() { raw.storeBytes(of: p, toByteOffset: 1 + 2 * i, as: UInt16.self) }
-            }
-            // One column either side of the rows computed (rows 1..<rows+1 of a wider output) must stay NaN.
-            let ldy = rows + 2
-            var y = [Float](repeating: .nan, count: tokens * ldy)
-            var scratch = [Float](repeating: .nan, count: HalfRowDot.multiplyScratchCount)
-            let done = bytes.withUnsafeBytes { raw in
-                y.withUnsafeMutableBufferPointer { out in
-                    HalfRowDot.multiply(bfloat16: bfloat16, x, tokens: tokens, weights: raw.baseAddress! + 1, rowBytes: columns * 2,
-                                        rows: 0..<rows, columns: columns, into: out.baseAddress! + 1, ldy: ldy, scratch: &scratch)
-                }
-            }
-            #expect(done)
-            for t in 0..<tokens {
-                #expect(y[t * ldy].isNaN && y[t * ldy + rows + 1].isNaN, "token \(t): wrote outside its rows")
-                for r in 0..<rows {
-                    var exact = 0.0, magnitude = 0.0
-                    for k in 0..<columns {
-                        let product = Double(x[t * columns + k]) * Double(widened[r * columns + k])
-                        exact += product
-                        magnitude += abs(product)
-                    }
-                    let got = Double(y[t * ldy + 1 + r])
-                    #expect(abs(got - exact) <= 4 * Double(columns).squareRoot() * Double(Float.ulpOfOne) * magnitude,
-                            "\(bfloat16 ? "bf16" : "f16") token \(t) row \(r): \(got) vs \(exact)")
-                }
-            }
-        }
-    }
 }

@@ -128,35 +128,4 @@ struct QuantKernelTests {
         }
         #expect(abs(Double(y) - exact) <= bound * 1.01 + 1e-4 * scale, "\(format): \(y) vs \(exact), bound \(bound)")
     }
-
-    @Test(arguments: [QuantFormat.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K])
-    func batchedRowsEqualSingleRowProducts(_ format: QuantFormat) {
-        let rows = 70, columns = 512, tokens = 6  // 4 + 2 tokens and an odd row range: every path of the batched kernels
-        let weights = (0..<rows).flatMap { Self.quantized(format, Self.randomRow(columns, seed: 300 + UInt64($0))) }
-        let stride = QuantizedKernels.activationBytes(for: format, columns: columns)
-        var act = [UInt8](repeating: 0, count: stride * tokens)
-        for t in 0..<tokens {
-            let x = Self.randomRow(columns, seed: 900 + UInt64(t))
-            x.withUnsafeBufferPointer { xs in act.withUnsafeMutableBytes { QuantizedKernels.quantizeActivations(for: format, xs.baseAddress!, columns: columns, into: $0.baseAddress! + t * stride) } }
-        }
-        let rowBytes = format.rowBytes(count: columns)
-        var batched = [Float](repeating: .nan, count: tokens * rows), single = batched
-        weights.withUnsafeBytes { w in
-            act.withUnsafeBytes { a in
-                batched.withUnsafeMutableBufferPointer { y in
-                    QuantizedKernels.dotRowsBatched(format, weights: w.baseAddress!, rowBytes: rowBytes, rows: 3..<rows, columns: columns,
-                                                    activations: a.baseAddress!, activationStride: stride, tokens: tokens, into: y.baseAddress!, ldy: rows)
-                    QuantizedKernels.dotRowsBatched(format, weights: w.baseAddress!, rowBytes: rowBytes, rows: 0..<3, columns: columns,
-                                                    activations: a.baseAddress!, activationStride: stride, tokens: tokens, into: y.baseAddress!, ldy: rows)
-                }
-                for t in 0..<tokens {
-                    single.withUnsafeMutableBufferPointer { y in
-                        QuantizedKernels.dotRows(format, weights: w.baseAddress!, rowBytes: rowBytes, rows: 0..<rows, columns: columns,
-                                                 activations: a.baseAddress! + t * stride, into: y.baseAddress! + t * rows)
-                    }
-                }
-            }
-        }
-        #expect(batched.map(\.bitPattern) == single.map(\.bitPattern))
-    }
 }

@@ -15,6 +15,7 @@ extern "C" {
 
 /// GGML ids of the formats handled here.
 enum {
+    CK_F32 = 0, CK_F16 = 1, CK_BF16 = 30,
     CK_Q4_0 = 2, CK_Q4_1 = 3, CK_Q5_0 = 6, CK_Q5_1 = 7, CK_Q8_0 = 8, CK_Q8_1 = 9,
     CK_Q2_K = 10, CK_Q3_K = 11, CK_Q4_K = 12, CK_Q5_K = 13, CK_Q6_K = 14, CK_Q8_K = 15,
 };
@@ -45,26 +46,20 @@ int ck_dot_rows(uint32_t type, const void *weights, size_t row_bytes, int64_t ro
 int ck_dot_rows_generic(uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
                         int64_t count, const void *activations, float *out);
 
-/// Several activation rows against the same weight rows: out[t*ldo + r] for t in [0, tokens), r in
-/// [row_begin, row_end). Activation row t starts at activations + t*activation_stride bytes. Weight rows are
-/// walked in small tiles so that each tile is read from memory once for all tokens. Returns 0 or -1.
-int ck_dot_rows_batched(uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
-                        int64_t count, const void *activations, size_t activation_stride, int64_t tokens,
-                        float *out, int64_t ldo);
-
 /// out[r] = dot(x, weight row r) for r in [row_begin, row_end), rows of `count` IEEE halves (or bfloat16
 /// values) `row_bytes` apart, widened in registers (F16C on x86-64 when available).
 void ck_dot_rows_f16(const float *x, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
                      int64_t count, float *out);
-/// out[t*ldo + r] = dot(x + t*ldx, weight row r) for t in [0, tokens), r in [row_begin, row_end): prefill over
-/// rows of IEEE halves (`bfloat16` 0) or bfloat16 values, widened in registers. Returns -1, computing nothing,
-/// where there is no fast body (no AVX2/F16C, or `count` not a multiple of 8): callers then widen and use BLAS.
-/// `scratch` holds ck_gemm_half_scratch_floats() floats, one per concurrent caller.
-int ck_gemm_half(int bfloat16, const float *x, int64_t ldx, int64_t tokens, const void *weights, size_t row_bytes,
+/// out[t*ldo + r] = dot(x + t*ldx, weight row r) for t in [0, tokens), r in [row_begin, row_end): prefill in
+/// f32 over rows stored as `type` (CK_F32, CK_F16, CK_BF16 or a quantized type), a cache-sized block of rows
+/// widened or dequantized at a time. `scratch` holds ck_gemm_rows_scratch_floats() floats, one per
+/// concurrent caller. Returns -1, computing nothing, where there is no fast body (no AVX2/F16C, or `count`
+/// not a multiple of 8 and of the block): callers then use BLAS.
+int ck_gemm_rows(uint32_t type, const float *x, int64_t ldx, int64_t tokens, const void *weights, size_t row_bytes,
                  int64_t row_begin, int64_t row_end, int64_t count, float *out, int64_t ldo, float *scratch);
-int64_t ck_gemm_half_scratch_floats(void);
-/// 1 when ck_gemm_half has a fast body for rows of `count` values.
-int ck_gemm_half_supported(int64_t count);
+/// 1 when ck_gemm_rows has a fast body for rows of `count` values stored as `type`.
+int ck_gemm_rows_supported(uint32_t type, int64_t count);
+int64_t ck_gemm_rows_scratch_floats(void);
 /// Widens `count` IEEE halves to f32 (F16C when available).
 void ck_widen_f16(const void *halves, float *out, int64_t count);
 void ck_dot_rows_bf16(const float *x, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,

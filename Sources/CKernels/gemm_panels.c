@@ -16,9 +16,15 @@
 enum { PANEL = 16, TILE_TOKENS = 6, K_CHUNK = 512, ROW_BLOCK = 96 };
 _Static_assert(ROW_BLOCK % PANEL == 0, "a block is a whole number of panels");
 
-AVX2 static inline __attribute__((always_inline)) __m256 widen8(const uint16_t *p, const int bfloat16) {
-    const __m128i h = _mm_loadu_si128((const __m128i *)p);
-    return bfloat16 ? _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16)) : _mm256_cvtph_ps(h);
+/// How a block's rows are read while packing: stored halves or bfloat16 values, or f32 (stored, or
+/// dequantized into the scratch's staging rows first).
+enum row_kind { ROWS_F16, ROWS_BF16, ROWS_F32 };
+
+/// Values k..k+7 of row `row` as f32.
+AVX2 static inline __attribute__((always_inline)) __m256 load8(const void *row, int64_t k, const enum row_kind kind) {
+    if (kind == ROWS_F32) return _mm256_loadu_ps((const float *)row + k);
+    const __m128i h = _mm_loadu_si128((const __m128i *)((const uint16_t *)row + k));
+    return kind == ROWS_BF16 ? _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16)) : _mm256_cvtph_ps(h);
 }
 AVX2 static inline void transpose8(__m256 r[8]) {
     __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
@@ -34,16 +40,14 @@ AVX2 static inline void transpose8(__m256 r[8]) {
     r[4] = _mm256_permute2f128_ps(s0, s4, 0x31); r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
     r[6] = _mm256_permute2f128_ps(s2, s6, 0x31); r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
 }
-/// panel[k*16 + i] = widened w_i[k] for 16 rows (rows past `rows` repeat the last), k < kc: 8 × 8 blocks
-/// widened and transposed in registers.
-AVX2 static inline __attribute__((always_inline)) void pack_panel(const int bf16, const char *base, size_t row_bytes,
-        int64_t first, int64_t rows, int64_t k0, int64_t kc, float *panel) {
-    const uint16_t *w[PANEL];
-    for (int i = 0; i < PANEL; i++) w[i] = (const uint16_t *)(base + (size_t)(first + (i < rows ? i : rows - 1)) * row_bytes) + k0;
+/// panel[k*16 + i] = row i's value k, k < kc, for 16 rows (rows[i] already at the chunk's first column):
+/// 8 × 8 blocks loaded, widened and transposed in registers.
+AVX2 static inline __attribute__((always_inline)) void pack_panel(const enum row_kind kind, const void *const rows[PANEL],
+                                                                   int64_t kc, float *panel) {
     for (int64_t k = 0; k < kc; k += 8) {
         for (int half = 0; half < 2; half++) {
             __m256 r[8];
-            for (int i = 0; i < 8; i++) r[i] = widen8(w[8 * half + i] + k, bf16);
+            for (int i = 0; i < 8; i++) r[i] = load8(rows[8 * half + i], k, kind);
             transpose8(r);
             for (int j = 0; j < 8; j++) _mm256_storeu_ps(panel + (k + j) * PANEL + 8 * half, r[j]);
         }
@@ -72,16 +76,34 @@ AVX2 static inline __attribute__((always_inline)) void tile(const float *panel, 
         }
     }
 }
-AVX2 static inline __attribute__((always_inline)) void gemm_half(const int bf16, const float *x, int64_t ldx,
-    int64_t tokens, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end, int64_t count,
+/// Packs the block's rows [b0, b1) × columns [k0, k0 + kc) into panels at `scratch`. Quantized rows are
+/// dequantized 16 at a time into the staging rows after the panels, then packed as f32.
+AVX2 static inline __attribute__((always_inline)) void pack_block(const enum row_kind kind, uint32_t type, const char *base,
+    size_t row_bytes, size_t chunk_offset, int64_t b0, int64_t b1, int64_t k0, int64_t kc, float *scratch) {
+    float *staging = scratch + ROW_BLOCK * K_CHUNK;
+    for (int64_t p = b0; p < b1; p += PANEL) {
+        const void *rows[PANEL];
+        for (int i = 0; i < PANEL; i++) {
+            // Rows past the end repeat the last row; their sums are dropped.
+            const char *row = base + (size_t)(p + i < b1 ? p + i : b1 - 1) * row_bytes + chunk_offset;
+            if (type == CK_F32 || type == CK_F16 || type == CK_BF16) { rows[i] = row; continue; }
+            if (i == 0 || p + i < b1) ck_dequantize_row(type, row, staging + i * K_CHUNK, kc);
+            rows[i] = staging + (p + i < b1 ? i : b1 - 1 - p) * K_CHUNK;
+        }
+        pack_panel(kind, rows, kc, scratch + (p - b0) * K_CHUNK);
+    }
+}
+
+AVX2 static inline __attribute__((always_inline)) void gemm_panels(const enum row_kind kind, uint32_t type, const float *x,
+    int64_t ldx, int64_t tokens, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end, int64_t count,
     float *out, int64_t ldo, float *scratch) {
     const char *base = weights;
     for (int64_t b0 = row_begin; b0 < row_end; b0 += ROW_BLOCK) {
         const int64_t b1 = b0 + ROW_BLOCK < row_end ? b0 + ROW_BLOCK : row_end;
         for (int64_t k0 = 0; k0 < count; k0 += K_CHUNK) {
             const int64_t kc = k0 + K_CHUNK < count ? K_CHUNK : count - k0;
-            for (int64_t p = b0; p < b1; p += PANEL)
-                pack_panel(bf16, base, row_bytes, p, b1 - p < PANEL ? b1 - p : PANEL, k0, kc, scratch + (p - b0) * K_CHUNK);
+            // k0 is a whole number of blocks of every type (K_CHUNK is a multiple of 256), so this is exact.
+            pack_block(kind, type, base, row_bytes, (size_t)((int64_t)row_bytes * k0 / count), b0, b1, k0, kc, scratch);
             for (int64_t t = 0; t < tokens; t += TILE_TOKENS) {
                 // Tokens past the end repeat the last one; their sums are dropped.
                 const float *xs[TILE_TOKENS];
@@ -93,38 +115,52 @@ AVX2 static inline __attribute__((always_inline)) void gemm_half(const int bf16,
         }
     }
 }
-AVX2 static void gemm_f16(const float *x, int64_t ldx, int64_t tokens, const void *w, size_t rb, int64_t r0, int64_t r1,
-                          int64_t count, float *out, int64_t ldo, float *scratch) {
-    gemm_half(0, x, ldx, tokens, w, rb, r0, r1, count, out, ldo, scratch);
-}
-AVX2 static void gemm_bf16(const float *x, int64_t ldx, int64_t tokens, const void *w, size_t rb, int64_t r0, int64_t r1,
-                           int64_t count, float *out, int64_t ldo, float *scratch) {
-    gemm_half(1, x, ldx, tokens, w, rb, r0, r1, count, out, ldo, scratch);
-}
+#define GEMM(NAME, KIND) \
+AVX2 static void NAME(uint32_t type, const float *x, int64_t ldx, int64_t tokens, const void *w, size_t rb, int64_t r0, \
+                      int64_t r1, int64_t count, float *out, int64_t ldo, float *scratch) { \
+    gemm_panels(KIND, type, x, ldx, tokens, w, rb, r0, r1, count, out, ldo, scratch); }
+GEMM(gemm_f16, ROWS_F16)
+GEMM(gemm_bf16, ROWS_BF16)
+GEMM(gemm_f32, ROWS_F32)
+#undef GEMM
 #endif
 
-int ck_gemm_half_supported(int64_t count) {
+/// Values per block of `type` for the formats this kernel reads (0 for others).
+static int64_t block_values(uint32_t type) {
+    switch (type) {
+    case CK_F32: case CK_F16: case CK_BF16: return 1;
+    case CK_Q4_0: case CK_Q4_1: case CK_Q5_0: case CK_Q5_1: case CK_Q8_0: return 32;
+    case CK_Q2_K: case CK_Q3_K: case CK_Q4_K: case CK_Q5_K: case CK_Q6_K: return 256;
+    default: return 0;
+    }
+}
+
+int ck_gemm_rows_supported(uint32_t type, int64_t count) {
 #if defined(__x86_64__)
-    return ck_uses_avx2() && count % 8 == 0;
+    const int64_t block = block_values(type);
+    return ck_uses_avx2() && block > 0 && count % 8 == 0 && count % block == 0;
 #else
     return 0;
 #endif
 }
 
-int64_t ck_gemm_half_scratch_floats(void) {
+int64_t ck_gemm_rows_scratch_floats(void) {
 #if defined(__x86_64__)
-    return (int64_t)ROW_BLOCK * K_CHUNK;
+    return (int64_t)(ROW_BLOCK + PANEL) * K_CHUNK;
 #else
     return 0;
 #endif
 }
 
-int ck_gemm_half(int bfloat16, const float *x, int64_t ldx, int64_t tokens, const void *weights, size_t row_bytes,
+int ck_gemm_rows(uint32_t type, const float *x, int64_t ldx, int64_t tokens, const void *weights, size_t row_bytes,
                  int64_t row_begin, int64_t row_end, int64_t count, float *out, int64_t ldo, float *scratch) {
 #if defined(__x86_64__)
-    if (!ck_gemm_half_supported(count) || tokens < 1 || row_end <= row_begin) return -1;
-    if (bfloat16) gemm_bf16(x, ldx, tokens, weights, row_bytes, row_begin, row_end, count, out, ldo, scratch);
-    else gemm_f16(x, ldx, tokens, weights, row_bytes, row_begin, row_end, count, out, ldo, scratch);
+    if (!ck_gemm_rows_supported(type, count) || tokens < 1 || row_end <= row_begin) return -1;
+    switch (type) {
+    case CK_F16: gemm_f16(type, x, ldx, tokens, weights, row_bytes, row_begin, row_end, count, out, ldo, scratch); break;
+    case CK_BF16: gemm_bf16(type, x, ldx, tokens, weights, row_bytes, row_begin, row_end, count, out, ldo, scratch); break;
+    default: gemm_f32(type, x, ldx, tokens, weights, row_bytes, row_begin, row_end, count, out, ldo, scratch); break;
+    }
     return 0;
 #else
     return -1;

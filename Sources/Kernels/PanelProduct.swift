@@ -1,0 +1,23 @@
+import CKernels
+
+/// Prefill in f32 over weight rows in their stored format (f32, f16, bf16 or quant blocks): the C kernel
+/// widens or dequantizes a cache-sized block of rows at a time into column-interleaved panels and runs
+/// register tiles of 16 rows × 6 tokens over them, so the matrix is never copied whole and the activations
+/// are never repacked. Where the CPU has no AVX2/F16C body, callers use BLAS over dequantized tiles.
+public enum PanelProduct {
+    /// Whether rows of `columns` values stored as GGML type `type` have a fast body on this CPU.
+    public static func isAvailable(type: UInt32, columns: Int) -> Bool { ck_gemm_rows_supported(type, Int64(columns)) != 0 }
+
+    /// The floats of scratch each concurrent caller needs (best on a 64-byte boundary).
+    public static var scratchCount: Int { Int(ck_gemm_rows_scratch_floats()) }
+
+    /// `y[t * ldy + r] = x[t] · W[r]` for `t < tokens` and `r` in `rows`, W's rows `rowBytes` apart. Returns
+    /// false, computing nothing, where `isAvailable` is false.
+    @inline(__always)
+    public static func multiply(type: UInt32, _ x: UnsafePointer<Float>, tokens: Int, weights: UnsafeRawPointer, rowBytes: Int,
+                                rows: Range<Int>, columns: Int, into y: UnsafeMutablePointer<Float>, ldy: Int,
+                                scratch: UnsafeMutablePointer<Float>) -> Bool {
+        ck_gemm_rows(type, x, Int64(columns), Int64(tokens), weights, rowBytes, Int64(rows.lowerBound), Int64(rows.upperBound),
+                     Int64(columns), y, Int64(ldy), scratch) == 0
+    }
+}
