@@ -58,7 +58,7 @@ let package = Package(
         // Locates ../shared and the fixtures for every test target.
         .target(name: "TestSupport", path: "Sources/TestSupport"),
 
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "ModelFiles", "TestSupport"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CKernels", "ModelFiles", "TestSupport"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "ModelFiles", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "TestSupport"]),

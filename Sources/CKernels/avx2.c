@@ -214,6 +214,50 @@ AVX2 void ck_widen_f16_avx2(const uint16_t *h, float *out, int64_t count) {
 }
 WIDEN_ROWS4(ck_dot4_bf16_avx2, widen_bf16, scalar_bf16)
 
+// Dequantization of the legacy formats, for the prefill's panels: 32 values per block from the same byte
+// unpacking as the dot products, then (float)q·d (+ m) like the generic body, operation for operation.
+
+/// Stores (float)q[j]·d (+ m) for the 32 signed bytes of q.
+AVX2 static inline void store_block(__m256i q, float d, float m, int has_min, float *y) {
+    const __m256 dv = _mm256_set1_ps(d), mv = _mm256_set1_ps(m);
+    const __m128i lo = _mm256_castsi256_si128(q), hi = _mm256_extracti128_si256(q, 1);
+    const __m128i parts[4] = { lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8) };
+    for (int p = 0; p < 4; p++) {
+        __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(parts[p])), dv);
+        if (has_min) v = _mm256_add_ps(v, mv);
+        _mm256_storeu_ps(y + 8 * p, v);
+    }
+}
+
+AVX2 int ck_dequantize_small_avx2(uint32_t type, const void *row, float *out, int64_t count) {
+    const int64_t nb = count / 32;
+    switch (type) {
+    case CK_Q4_0: { const ck_q4_0 *b = row;
+        for (int64_t i = 0; i < nb; i++) store_block(_mm256_sub_epi8(nibbles32(b[i].qs), _mm256_set1_epi8(8)), half(b[i].d), 0, 0, out + 32 * i);
+        return 0; }
+    case CK_Q4_1: { const ck_q4_1 *b = row;
+        for (int64_t i = 0; i < nb; i++) store_block(nibbles32(b[i].qs), half(b[i].d), half(b[i].m), 1, out + 32 * i);
+        return 0; }
+    case CK_Q5_0: { const ck_q5_0 *b = row;
+        for (int64_t i = 0; i < nb; i++) {
+            uint32_t h; memcpy(&h, b[i].qh, 4);
+            const __m256i q = _mm256_sub_epi8(_mm256_or_si256(nibbles32(b[i].qs), bit4_from_bits(h)), _mm256_set1_epi8(16));
+            store_block(q, half(b[i].d), 0, 0, out + 32 * i);
+        }
+        return 0; }
+    case CK_Q5_1: { const ck_q5_1 *b = row;
+        for (int64_t i = 0; i < nb; i++) {
+            uint32_t h; memcpy(&h, b[i].qh, 4);
+            store_block(_mm256_or_si256(nibbles32(b[i].qs), bit4_from_bits(h)), half(b[i].d), half(b[i].m), 1, out + 32 * i);
+        }
+        return 0; }
+    case CK_Q8_0: { const ck_q8_0 *b = row;
+        for (int64_t i = 0; i < nb; i++) store_block(_mm256_loadu_si256((const __m256i *)b[i].qs), half(b[i].d), 0, 0, out + 32 * i);
+        return 0; }
+    default: return -1;
+    }
+}
+
 /// Σ_g sc[g]·Σ_{i∈g} q[i]·a[i] over a 256-block unpacked to signed bytes, 16 scales of 16.
 AVX2 static inline int super_isum(const int8_t *q, const int8_t *a, const int16_t *sc) {
     __m256i acc = _mm256_setzero_si256();
@@ -346,6 +390,7 @@ AVX2 float ck_dot_q6_k_avx2(int64_t nb, const void *w, const void *act) {
 #define FALLBACK(T) float ck_dot_##T##_avx2(int64_t nb, const void *w, const void *a) { return ck_dot_##T##_generic(nb, w, a); }
 FALLBACK(q4_0) FALLBACK(q4_1) FALLBACK(q5_0) FALLBACK(q5_1) FALLBACK(q8_0)
 FALLBACK(q2_k) FALLBACK(q3_k) FALLBACK(q4_k) FALLBACK(q5_k) FALLBACK(q6_k)
+int ck_dequantize_small_avx2(uint32_t type, const void *row, float *out, int64_t count) { return -1; }
 #define FALLBACK4(T) void ck_dot4_##T##_avx2(int64_t nb, const void *w, size_t rb, const void *a, float *out) { \
     for (int k = 0; k < 4; k++) out[k] = ck_dot_##T##_generic(nb, (const char *)w + (size_t)k * rb, a); }
 FALLBACK4(q4_0) FALLBACK4(q4_1) FALLBACK4(q5_0) FALLBACK4(q5_1) FALLBACK4(q8_0)

@@ -25,6 +25,11 @@ static void dequant_super(const ck_super *u, float *y) {
 }
 
 int ck_dequantize_row(uint32_t type, const void *row, float *out, int64_t count) {
+    if (ck_uses_avx2() && ck_dequantize_small_avx2(type, row, out, count) == 0) return 0;
+    return ck_dequantize_row_generic(type, row, out, count);
+}
+
+int ck_dequantize_row_generic(uint32_t type, const void *row, float *out, int64_t count) {
     ck_small s;
     ck_super k;
     switch (type) {

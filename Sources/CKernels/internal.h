@@ -23,6 +23,8 @@ void ck_dot4_q8_0_avx2(int64_t, const void *, size_t, const void *, float *);
 /// One 16-bit row · x (generic and AVX2 bodies).
 float ck_dot_f16_generic(const float *x, const uint16_t *w, int64_t count);
 float ck_dot_bf16_generic(const float *x, const uint16_t *w, int64_t count);
+/// Dequantizes Q4_0/Q4_1/Q5_0/Q5_1/Q8_0 rows bit for bit like the generic body; -1 for other types.
+int ck_dequantize_small_avx2(uint32_t type, const void *row, float *out, int64_t count);
 void ck_widen_f16_avx2(const uint16_t *h, float *out, int64_t count);
 void ck_dot4_f16_avx2(const float *x, const void *w, size_t row_bytes, int64_t count, float *out);
 void ck_dot4_bf16_avx2(const float *x, const void *w, size_t row_bytes, int64_t count, float *out);

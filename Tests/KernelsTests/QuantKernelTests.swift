@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import CKernels
 @testable import Kernels
 
 /// Fast (C generic and AVX2) kernels against the plain scalar Swift references, on random rows.
@@ -31,12 +32,14 @@ struct QuantKernelTests {
     func fastDequantizationIsBitIdenticalToTheScalarReference(_ format: QuantFormat) {
         for seed in 1...3 as ClosedRange<UInt64> {
             let bytes = Self.quantized(format, Self.randomRow(Self.columns, seed: seed))
-            var reference = [Float](repeating: .nan, count: Self.columns), fast = reference
+            var reference = [Float](repeating: .nan, count: Self.columns), fast = reference, generic = reference
             bytes.withUnsafeBytes { b in
                 ScalarDequantizer.dequantize(format, b.baseAddress!, count: Self.columns, into: &reference)
                 QuantizedKernels.dequantize(format, b.baseAddress!, count: Self.columns, into: &fast)
+                _ = ck_dequantize_row_generic(format.rawValue, b.baseAddress!, &generic, Int64(Self.columns))
             }
             #expect(reference.map(\.bitPattern) == fast.map(\.bitPattern), "\(format) seed \(seed)")
+            #expect(reference.map(\.bitPattern) == generic.map(\.bitPattern), "\(format) seed \(seed), generic body")
         }
     }
 

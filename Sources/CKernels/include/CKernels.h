@@ -27,6 +27,8 @@ void ck_force_generic(int generic);
 
 /// Dequantizes `count` values (a whole number of blocks of `type`) to f32. Returns 0, or -1 for an unknown type.
 int ck_dequantize_row(uint32_t type, const void *row, float *out, int64_t count);
+/// ck_dequantize_row with the generic body whatever the CPU (for tests).
+int ck_dequantize_row_generic(uint32_t type, const void *row, float *out, int64_t count);
 
 /// The activation format the integer dot product of weight `type` uses: Q8_0, Q8_1 or Q8_K (0 if unknown).
 uint32_t ck_activation_type(uint32_t type);
