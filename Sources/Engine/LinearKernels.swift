@@ -55,36 +55,64 @@ final class LinearKernels {
         }
     }
 
+    /// Which kernel computes a product: chosen from the weight's storage type, its width and the token count.
+    enum Route: Equatable {
+        /// One token, quantized rows: x quantized to 8 bits once, integer dot products over the stored blocks.
+        case integerDecode(QuantFormat)
+        /// One token, 16-bit rows widened in registers.
+        case halfDecode(bfloat16: Bool)
+        /// Several tokens: the C panel kernel (`PanelProduct`).
+        case panels
+        /// One token, f32 rows (or a type without a dedicated kernel, dequantized a row at a time).
+        case floatRows
+        /// Several tokens where the CPU has no panel kernel: dequantized 64-row tiles and BLAS.
+        case blasTiles
+    }
+
+    static func route(for type: TensorType, columns: Int, tokens: Int) -> Route {
+        if tokens == 1 {
+            if let format = QuantFormat.weightFormats.first(where: { $0.rawValue == type.rawValue }) { return .integerDecode(format) }
+            if type == .f16 || type == .bf16 { return .halfDecode(bfloat16: type == .bf16) }
+            return .floatRows
+        }
+        return Self.panelPrefillTypes.contains(type) && PanelProduct.isAvailable(type: type.rawValue, columns: columns) ? .panels : .blasTiles
+    }
+
     /// `y[t][r] = Σ x[t][k] · W[r][k]` with `ldy` = W.rows.
     func multiply(_ x: UnsafePointer<Float>, tokens: Int, _ weight: WeightMatrix, into y: UnsafeMutablePointer<Float>) {
         precondition(weight.columns <= maximumColumns)
         let n = weight.rows, k = weight.columns
-        if tokens == 1, let format = weight.quantFormat {
-            // Decode: quantize x to 8 bits once, then integer dot products stream the weight blocks as stored.
+        switch Self.route(for: weight.type, columns: k, tokens: tokens) {
+        case .integerDecode(let format):
             QuantizedKernels.quantizeActivations(for: format, x, columns: k, into: quantizedActivations)
             let activations = UnsafeRawPointer(quantizedActivations)
             pool.parallelFor(n) { _, rows in
                 QuantizedKernels.dotRows(format, weights: weight.base, rowBytes: weight.rowBytes, rows: rows, columns: k,
                                          activations: activations, into: y)
             }
-            return
-        }
-        if tokens > 1, Self.panelPrefillTypes.contains(weight.type), PanelProduct.isAvailable(type: weight.type.rawValue, columns: k) {
+        case .halfDecode(let bfloat16):
+            pool.parallelFor(n) { _, rows in
+                HalfRowDot.dotRows(bfloat16: bfloat16, x, weights: weight.base, rowBytes: weight.rowBytes, rows: rows, columns: k, into: y)
+            }
+        case .panels:
             // Workers take blocks of 96 rows, the C kernel's own cache block.
             pool.parallelFor((n + 95) / 96) { worker, blocks in
                 let rows = (96 * blocks.lowerBound)..<min(n, 96 * blocks.upperBound)
                 _ = PanelProduct.multiply(type: weight.type.rawValue, x, tokens: tokens, weights: weight.base, rowBytes: weight.rowBytes,
                                           rows: rows, columns: k, into: y, ldy: n, scratch: tiles[worker])
             }
-            return
-        }
-        if tokens == 1 {
+        case .floatRows:
             pool.parallelFor(n) { worker, rows in
                 let scratch = tiles[worker]
                 for r in rows { y[r] = weight.dot(row: r, x, scratch: scratch) }
             }
-            return
+        case .blasTiles:
+            multiplyByBLASTiles(x, tokens: tokens, weight, into: y)
         }
+    }
+
+    private func multiplyByBLASTiles(_ x: UnsafePointer<Float>, tokens: Int, _ weight: WeightMatrix, into y: UnsafeMutablePointer<Float>) {
+        let n = weight.rows, k = weight.columns
         let tileCount = (n + Self.tileRows - 1) / Self.tileRows
         pool.parallelFor(tileCount) { worker, tileRange in
             let scratch = tiles[worker]
