@@ -58,6 +58,7 @@ AVX2 static inline __attribute__((always_inline)) void tile(const float *panel, 
         float *out, int64_t ldo, int64_t tn, int64_t rn, int add) {
     __m256 c[TILE_TOKENS][2];
     for (int j = 0; j < TILE_TOKENS; j++) { c[j][0] = _mm256_setzero_ps(); c[j][1] = _mm256_setzero_ps(); }
+#pragma clang loop unroll_count(4)
     for (int64_t k = 0; k < kc; k++) {
         const __m256 w0 = _mm256_loadu_ps(panel + k * PANEL), w1 = _mm256_loadu_ps(panel + k * PANEL + 8);
         for (int j = 0; j < TILE_TOKENS; j++) {
