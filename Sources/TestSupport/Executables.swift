@@ -33,16 +33,21 @@ public enum Executables {
         process.standardError = errors
         try process.run()
         // Drain both pipes while writing stdin, so a large output cannot deadlock the child.
-        var out = Data(), err = Data()
+        let out = Drained(), err = Drained()
         let group = DispatchGroup()
         group.enter()
-        DispatchQueue.global().async { out = output.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async { out.data = output.fileHandleForReading.readDataToEndOfFile(); group.leave() }
         group.enter()
-        DispatchQueue.global().async { err = errors.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        DispatchQueue.global().async { err.data = errors.fileHandleForReading.readDataToEndOfFile(); group.leave() }
         input.fileHandleForWriting.write(stdin)
         try input.fileHandleForWriting.close()
         group.wait()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: out, stderr: String(decoding: err, as: UTF8.self))
+        return Result(status: process.terminationStatus, stdout: out.data, stderr: String(decoding: err.data, as: UTF8.self))
     }
+}
+
+/// What one reader thread drained from a pipe; read only after the DispatchGroup wait, which orders the accesses.
+private final class Drained: @unchecked Sendable {
+    var data = Data()
 }
