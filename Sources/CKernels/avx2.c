@@ -294,16 +294,23 @@ AVX2 float ck_dot_q3_k_avx2(int64_t nb, const void *w, const void *act) {
     return sum;
 }
 
-/// The Q4_K/Q5_K scales and mins (6 bits each) of one block.
+/// The Q4_K/Q5_K scales and mins (6 bits each) of one block, unpacked a 32-bit word at a time instead of
+/// byte by byte (it was a third of these kernels' time): bytes 0–3 hold scales 0–3 and the top bits of scales
+/// 4–7, bytes 4–7 the same for the mins, bytes 8–11 the low nibbles of scales and mins 4–7. Returns the
+/// mins' dot product with the activation group sums (pairs of 16-value sums, one per 32-value group).
 AVX2 static inline void k4_scales(const uint8_t *scales, int16_t sc[8], int *msum, const int16_t *bsums) {
-    int m = 0;
-    for (int j = 0; j < 8; j++) {
-        uint8_t s, mn;
-        ck_scale_min_k4(j, scales, &s, &mn);
-        sc[j] = s;
-        m += (int)mn * ((int)bsums[2 * j] + (int)bsums[2 * j + 1]);
-    }
-    *msum = m;
+    uint32_t u0, u1, u2;
+    memcpy(&u0, scales, 4); memcpy(&u1, scales + 4, 4); memcpy(&u2, scales + 8, 4);
+    const uint32_t sc_lo = u0 & 0x3F3F3F3F, mn_lo = u1 & 0x3F3F3F3F;
+    const uint32_t sc_hi = (u2 & 0x0F0F0F0F) | ((u0 >> 6) & 0x03030303) << 4;
+    const uint32_t mn_hi = ((u2 >> 4) & 0x0F0F0F0F) | ((u1 >> 6) & 0x03030303) << 4;
+    for (int j = 0; j < 4; j++) { sc[j] = (int16_t)((sc_lo >> (8 * j)) & 0xFF); sc[j + 4] = (int16_t)((sc_hi >> (8 * j)) & 0xFF); }
+    const __m128i mins = _mm_cvtepu8_epi16(_mm_set_epi32(0, 0, (int)mn_hi, (int)mn_lo));
+    const __m128i pairs = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)bsums), _mm_loadu_si128((const __m128i *)(bsums + 8)));
+    __m128i m = _mm_madd_epi16(mins, pairs);
+    m = _mm_add_epi32(m, _mm_shuffle_epi32(m, 0x4E));
+    m = _mm_add_epi32(m, _mm_shuffle_epi32(m, 0xB1));
+    *msum = _mm_cvtsi128_si32(m);
 }
 AVX2 float ck_dot_q4_k_avx2(int64_t nb, const void *w, const void *act) {
     const ck_q4_k *b = w; const ck_q8_k *a = act;
