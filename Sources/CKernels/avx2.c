@@ -206,6 +206,16 @@ AVX2 static inline __m256i row_totals8(const __m256i s[8]) {
 #define HALVES8(FIELD) _mm256_cvtph_ps(_mm_setr_epi16((short)r[0][i].FIELD, (short)r[1][i].FIELD, (short)r[2][i].FIELD, \
     (short)r[3][i].FIELD, (short)r[4][i].FIELD, (short)r[5][i].FIELD, (short)r[6][i].FIELD, (short)r[7][i].FIELD))
 
+/// Short rows (Falcon's 4544 columns in 4- and 5-bit formats: 2.5–3.4 kB) make short streams, which the
+/// hardware prefetcher picks up too late: each block step prefetches its share of the next eight rows
+/// (contiguous in memory), so the next group arrives while this one is computed. Measured on the Q4_0 file's
+/// decode, alternating: 1.1–1.35× in four of four pairs. Longer rows stream well on their own; prefetching
+/// Q8_0's 4.8 kB rows too cost 8–20 % (into L1 or L2 alike), hence the limit.
+AVX2 static inline void prefetch_span(const char *p, size_t bytes) {
+    for (size_t l = 0; l < bytes; l += 64) _mm_prefetch(p + l, _MM_HINT_T0);
+}
+enum { prefetch_row_limit = 4096 };
+
 /// BT/AT: weight and activation block types; ROW_SUM(k): row k's 8-lane integer partial sums against `av`;
 /// OFFSET: the value subtracted from every stored quant (0, 8 or 16), taken out through Σa; MIN: Q4_1/Q5_1.
 #define ROWS8(NAME, BT, AT, ROW_SUM, OFFSET, MIN) \
@@ -213,7 +223,10 @@ AVX2 void NAME(int64_t nb, const void *w, size_t row_bytes, const void *act, flo
     const BT *r[8]; for (int k = 0; k < 8; k++) r[k] = (const BT *)((const char *)w + (size_t)k * row_bytes); \
     const AT *a = act; \
     __m256 acc = _mm256_setzero_ps(), mins = _mm256_setzero_ps(); \
+    const char *next = (const char *)w + 8 * row_bytes; \
+    const int ahead = row_bytes <= prefetch_row_limit; \
     for (int64_t i = 0; i < nb; i++) { \
+        if (ahead) prefetch_span(next + (size_t)i * 8 * sizeof(BT), 8 * sizeof(BT)); \
         const __m256i av = _mm256_loadu_si256((const __m256i *)a[i].qs); \
         __m256i s[8]; \
         for (int k = 0; k < 8; k++) s[k] = ROW_SUM(k); \

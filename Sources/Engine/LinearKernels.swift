@@ -69,6 +69,10 @@ final class LinearKernels {
         case blasTiles
     }
 
+    /// Rows per chunk a decode worker takes: a multiple of the eight-row kernels, and small enough (a few
+    /// hundred kB of weights) that the last chunks even out a slow core.
+    static let decodeChunkRows = 64
+
     static func route(for type: TensorType, columns: Int, tokens: Int) -> Route {
         if tokens == 1 {
             if let format = QuantFormat.weightFormats.first(where: { $0.rawValue == type.rawValue }) { return .integerDecode(format) }
@@ -86,18 +90,17 @@ final class LinearKernels {
         case .integerDecode(let format):
             QuantizedKernels.quantizeActivations(for: format, x, columns: k, into: quantizedActivations)
             let activations = UnsafeRawPointer(quantizedActivations)
-            pool.parallelFor(n) { _, rows in
+            pool.parallelChunks(n, chunk: Self.decodeChunkRows) { _, rows in
                 QuantizedKernels.dotRows(format, weights: weight.base, rowBytes: weight.rowBytes, rows: rows, columns: k,
                                          activations: activations, into: y)
             }
         case .halfDecode(let bfloat16):
-            pool.parallelFor(n) { _, rows in
+            pool.parallelChunks(n, chunk: Self.decodeChunkRows) { _, rows in
                 HalfRowDot.dotRows(bfloat16: bfloat16, x, weights: weight.base, rowBytes: weight.rowBytes, rows: rows, columns: k, into: y)
             }
         case .panels:
             // Workers take blocks of 96 rows, the C kernel's own cache block.
-            pool.parallelFor((n + 95) / 96) { worker, blocks in
-                let rows = (96 * blocks.lowerBound)..<min(n, 96 * blocks.upperBound)
+            pool.parallelChunks(n, chunk: 96) { worker, rows in
                 _ = PanelProduct.multiply(type: weight.type.rawValue, x, tokens: tokens, weights: weight.base, rowBytes: weight.rowBytes,
                                           rows: rows, columns: k, into: y, ldy: n, scratch: tiles[worker])
             }

@@ -64,4 +64,25 @@ struct VectorMathTests {
             hits.deallocate()
         }
     }
+
+    @Test func threadPoolChunksCoverEveryIndexOnceOnChunkBoundaries() {
+        let pool = ThreadPool(threads: 3)
+        for (count, chunk) in [(0, 8), (1, 8), (7, 8), (8, 8), (9, 8), (1000, 64), (4544, 64), (100, 1)] {
+            // Per index: how often it was visited, where its range began, which worker ran it (each index is
+            // written by the one worker that owns it, so there is no shared write).
+            var hits = [Int](repeating: 0, count: count), starts = hits, workers = hits
+            hits.withUnsafeMutableBufferPointer { hits in
+                starts.withUnsafeMutableBufferPointer { starts in
+                    workers.withUnsafeMutableBufferPointer { workers in
+                        pool.parallelChunks(count, chunk: chunk) { worker, range in
+                            for i in range { hits[i] += 1; starts[i] = range.lowerBound; workers[i] = worker }
+                        }
+                    }
+                }
+            }
+            #expect(hits.allSatisfy { $0 == 1 }, "count \(count) chunk \(chunk)")
+            #expect((0..<count).allSatisfy { starts[$0] == $0 / chunk * chunk }, "count \(count) chunk \(chunk)")
+            #expect(workers.allSatisfy { (0..<pool.threadCount).contains($0) })
+        }
+    }
 }
