@@ -5,7 +5,8 @@
 // rows × 6 tokens keeps its 12 accumulators in registers and needs, per column, 2 panel loads and 6
 // broadcast activations for 12 FMAs, with no horizontal sums: each accumulator is 8 consecutive outputs.
 // (Dot-product tiles over the 16-bit rows measured 20 % slower: conversions in the inner loop and the
-// horizontal sums cost FMA slots.) A group's activation chunk (12 KiB) stays in L1 meanwhile.
+// horizontal sums cost FMA slots.) A group's activation chunk (12 KiB) stays in L1 meanwhile. Where the
+// CPU has AVX-512 the same panels feed 32 × 6 tiles of zmm registers instead (chosen at run time).
 #include "CKernels.h"
 #include "internal.h"
 
@@ -14,7 +15,7 @@
 #define AVX2 __attribute__((target("avx2,fma,f16c")))
 
 enum { PANEL = 16, TILE_TOKENS = 6, K_CHUNK = 512, ROW_BLOCK = 96 };
-_Static_assert(ROW_BLOCK % PANEL == 0, "a block is a whole number of panels");
+_Static_assert(ROW_BLOCK % (2 * PANEL) == 0, "a block is a whole number of panel pairs (the AVX-512 tile)");
 
 /// How a block's rows are read while packing: stored halves or bfloat16 values, or f32 (stored, or
 /// dequantized into the scratch's staging rows first).
@@ -77,6 +78,36 @@ AVX2 static inline __attribute__((always_inline)) void tile(const float *panel, 
         }
     }
 }
+/// The AVX-512 tile: a panel column is one zmm, so a tile of two panels (32 rows) × 6 tokens needs per
+/// column two panel loads and 6 broadcasts for 12 FMAs of twice the AVX2 width. (A 16 × 12 tile needs
+/// twelve activation pointers, more than the registers left, and measured no faster than AVX2.)
+#define AVX512 __attribute__((target("avx512f,avx2,fma,f16c")))
+AVX512 static inline __attribute__((always_inline)) void tile512(const float *panel, const float *const x[TILE_TOKENS],
+        int64_t kc, float *out, int64_t ldo, int64_t tn, int64_t rn, int add) {
+    __m512 c[TILE_TOKENS][2];
+    for (int j = 0; j < TILE_TOKENS; j++) { c[j][0] = _mm512_setzero_ps(); c[j][1] = _mm512_setzero_ps(); }
+    const float *second = panel + PANEL * K_CHUNK;  // the next panel (read even past the block: its sums are dropped)
+#pragma clang loop unroll_count(2)
+    for (int64_t k = 0; k < kc; k++) {
+        const __m512 w0 = _mm512_loadu_ps(panel + k * PANEL), w1 = _mm512_loadu_ps(second + k * PANEL);
+        for (int j = 0; j < TILE_TOKENS; j++) {
+            const __m512 a = _mm512_set1_ps(x[j][k]);
+            c[j][0] = _mm512_fmadd_ps(w0, a, c[j][0]); c[j][1] = _mm512_fmadd_ps(w1, a, c[j][1]);
+        }
+    }
+    const __mmask16 lo = (__mmask16)(rn >= PANEL ? 0xFFFF : (1u << rn) - 1);
+    const __mmask16 hi = (__mmask16)(rn >= 2 * PANEL ? 0xFFFF : rn > PANEL ? (1u << (rn - PANEL)) - 1 : 0);
+    for (int64_t j = 0; j < tn; j++) {
+        float *o = out + j * ldo;
+        if (add) {
+            c[j][0] = _mm512_add_ps(c[j][0], _mm512_maskz_loadu_ps(lo, o));
+            c[j][1] = _mm512_add_ps(c[j][1], _mm512_maskz_loadu_ps(hi, o + PANEL));
+        }
+        _mm512_mask_storeu_ps(o, lo, c[j][0]);
+        _mm512_mask_storeu_ps(o + PANEL, hi, c[j][1]);
+    }
+}
+
 /// Packs the block's rows [b0, b1) × columns [k0, k0 + kc) into panels at `scratch`. Quantized rows are
 /// dequantized 16 at a time into the staging rows after the panels, then packed as f32.
 AVX2 static inline __attribute__((always_inline)) void pack_block(const enum row_kind kind, uint32_t type, const char *base,
@@ -95,35 +126,58 @@ AVX2 static inline __attribute__((always_inline)) void pack_block(const enum row
     }
 }
 
-AVX2 static inline __attribute__((always_inline)) void gemm_panels(const enum row_kind kind, uint32_t type, const float *x,
-    int64_t ldx, int64_t tokens, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end, int64_t count,
-    float *out, int64_t ldo, float *scratch) {
-    const char *base = weights;
-    for (int64_t b0 = row_begin; b0 < row_end; b0 += ROW_BLOCK) {
-        const int64_t b1 = b0 + ROW_BLOCK < row_end ? b0 + ROW_BLOCK : row_end;
-        for (int64_t k0 = 0; k0 < count; k0 += K_CHUNK) {
-            const int64_t kc = k0 + K_CHUNK < count ? K_CHUNK : count - k0;
-            // k0 is a whole number of blocks of every type (K_CHUNK is a multiple of 256), so this is exact.
-            pack_block(kind, type, base, row_bytes, (size_t)((int64_t)row_bytes * k0 / count), b0, b1, k0, kc, scratch);
-            for (int64_t t = 0; t < tokens; t += TILE_TOKENS) {
-                // Tokens past the end repeat the last one; their sums are dropped.
-                const float *xs[TILE_TOKENS];
-                for (int j = 0; j < TILE_TOKENS; j++) xs[j] = x + (t + j < tokens ? t + j : tokens - 1) * ldx + k0;
-                const int64_t tn = tokens - t < TILE_TOKENS ? tokens - t : TILE_TOKENS;
-                for (int64_t p = b0; p < b1; p += PANEL)
-                    tile(scratch + (p - b0) * K_CHUNK, xs, kc, out + t * ldo + p, ldo, tn, b1 - p < PANEL ? b1 - p : PANEL, k0 > 0);
-            }
-        }
+/// The block loop over one tile body: ATTR is the target, TILE the tile function, ROWS its row count.
+#define GEMM_PANELS(NAME, ATTR, TILE, ROWS) \
+ATTR static inline __attribute__((always_inline)) void NAME(const enum row_kind kind, uint32_t type, const float *x, \
+    int64_t ldx, int64_t tokens, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end, int64_t count, \
+    float *out, int64_t ldo, float *scratch) { \
+    const char *base = weights; \
+    for (int64_t b0 = row_begin; b0 < row_end; b0 += ROW_BLOCK) { \
+        const int64_t b1 = b0 + ROW_BLOCK < row_end ? b0 + ROW_BLOCK : row_end; \
+        for (int64_t k0 = 0; k0 < count; k0 += K_CHUNK) { \
+            const int64_t kc = k0 + K_CHUNK < count ? K_CHUNK : count - k0; \
+            /* k0 is a whole number of blocks of every type (K_CHUNK is a multiple of 256), so this is exact. */ \
+            pack_block(kind, type, base, row_bytes, (size_t)((int64_t)row_bytes * k0 / count), b0, b1, k0, kc, scratch); \
+            for (int64_t t = 0; t < tokens; t += TILE_TOKENS) { \
+                /* Tokens past the end repeat the last one; their sums are dropped. */ \
+                const float *xs[TILE_TOKENS]; \
+                for (int j = 0; j < TILE_TOKENS; j++) xs[j] = x + (t + j < tokens ? t + j : tokens - 1) * ldx + k0; \
+                const int64_t tn = tokens - t < TILE_TOKENS ? tokens - t : TILE_TOKENS; \
+                for (int64_t p = b0; p < b1; p += ROWS) \
+                    TILE(scratch + (p - b0) * K_CHUNK, xs, kc, out + t * ldo + p, ldo, tn, b1 - p < ROWS ? b1 - p : ROWS, k0 > 0); \
+            } \
+        } \
+    } \
+}
+GEMM_PANELS(gemm_panels, AVX2, tile, PANEL)
+GEMM_PANELS(gemm_panels512, AVX512, tile512, 2 * PANEL)
+
+#define GEMM(NAME, ATTR, PANELS, KIND) \
+ATTR static void NAME(uint32_t type, const float *x, int64_t ldx, int64_t tokens, const void *w, size_t rb, int64_t r0, \
+                      int64_t r1, int64_t count, float *out, int64_t ldo, float *scratch) { \
+    PANELS(KIND, type, x, ldx, tokens, w, rb, r0, r1, count, out, ldo, scratch); }
+GEMM(gemm_f16, AVX2, gemm_panels, ROWS_F16)
+GEMM(gemm_bf16, AVX2, gemm_panels, ROWS_BF16)
+GEMM(gemm_f32, AVX2, gemm_panels, ROWS_F32)
+GEMM(gemm_f16_512, AVX512, gemm_panels512, ROWS_F16)
+GEMM(gemm_bf16_512, AVX512, gemm_panels512, ROWS_BF16)
+GEMM(gemm_f32_512, AVX512, gemm_panels512, ROWS_F32)
+#undef GEMM
+
+typedef void (*gemm_body)(uint32_t, const float *, int64_t, int64_t, const void *, size_t, int64_t, int64_t, int64_t,
+                          float *, int64_t, float *);
+static int cpu_has_avx512(void) {
+    static int cached = -1;
+    if (cached < 0) { __builtin_cpu_init(); cached = __builtin_cpu_supports("avx512f"); }
+    return cached;
+}
+static gemm_body gemm_body_for(uint32_t type, int wide) {
+    switch (type) {
+    case CK_F16: return wide ? gemm_f16_512 : gemm_f16;
+    case CK_BF16: return wide ? gemm_bf16_512 : gemm_bf16;
+    default: return wide ? gemm_f32_512 : gemm_f32;
     }
 }
-#define GEMM(NAME, KIND) \
-AVX2 static void NAME(uint32_t type, const float *x, int64_t ldx, int64_t tokens, const void *w, size_t rb, int64_t r0, \
-                      int64_t r1, int64_t count, float *out, int64_t ldo, float *scratch) { \
-    gemm_panels(KIND, type, x, ldx, tokens, w, rb, r0, r1, count, out, ldo, scratch); }
-GEMM(gemm_f16, ROWS_F16)
-GEMM(gemm_bf16, ROWS_BF16)
-GEMM(gemm_f32, ROWS_F32)
-#undef GEMM
 #endif
 
 /// Values per block of `type` for the formats this kernel reads (0 for others).
@@ -153,17 +207,36 @@ int64_t ck_gemm_rows_scratch_floats(void) {
 #endif
 }
 
-int ck_gemm_rows(uint32_t type, const float *x, int64_t ldx, int64_t tokens, const void *weights, size_t row_bytes,
-                 int64_t row_begin, int64_t row_end, int64_t count, float *out, int64_t ldo, float *scratch) {
+static int gemm_rows(int wide, uint32_t type, const float *x, int64_t ldx, int64_t tokens, const void *weights, size_t row_bytes,
+                     int64_t row_begin, int64_t row_end, int64_t count, float *out, int64_t ldo, float *scratch) {
 #if defined(__x86_64__)
     if (!ck_gemm_rows_supported(type, count) || tokens < 1 || row_end <= row_begin) return -1;
-    switch (type) {
-    case CK_F16: gemm_f16(type, x, ldx, tokens, weights, row_bytes, row_begin, row_end, count, out, ldo, scratch); break;
-    case CK_BF16: gemm_bf16(type, x, ldx, tokens, weights, row_bytes, row_begin, row_end, count, out, ldo, scratch); break;
-    default: gemm_f32(type, x, ldx, tokens, weights, row_bytes, row_begin, row_end, count, out, ldo, scratch); break;
-    }
+    gemm_body_for(type, wide)(type, x, ldx, tokens, weights, row_bytes, row_begin, row_end, count, out, ldo, scratch);
     return 0;
 #else
     return -1;
+#endif
+}
+
+int ck_gemm_rows(uint32_t type, const float *x, int64_t ldx, int64_t tokens, const void *weights, size_t row_bytes,
+                 int64_t row_begin, int64_t row_end, int64_t count, float *out, int64_t ldo, float *scratch) {
+#if defined(__x86_64__)
+    const int wide = cpu_has_avx512();
+#else
+    const int wide = 0;
+#endif
+    return gemm_rows(wide, type, x, ldx, tokens, weights, row_bytes, row_begin, row_end, count, out, ldo, scratch);
+}
+
+int ck_gemm_rows_avx2(uint32_t type, const float *x, int64_t ldx, int64_t tokens, const void *weights, size_t row_bytes,
+                      int64_t row_begin, int64_t row_end, int64_t count, float *out, int64_t ldo, float *scratch) {
+    return gemm_rows(0, type, x, ldx, tokens, weights, row_bytes, row_begin, row_end, count, out, ldo, scratch);
+}
+
+int ck_gemm_rows_uses_avx512(void) {
+#if defined(__x86_64__)
+    return ck_uses_avx2() && cpu_has_avx512();
+#else
+    return 0;
 #endif
 }

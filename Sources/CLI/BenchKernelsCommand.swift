@@ -32,7 +32,8 @@ struct BenchKernelsCommand: ParsableCommand {
         }
         let threadCounts = threads.split(separator: ",").compactMap { Int($0) }
         QuantizedKernels.forceGeneric(generic)
-        Console.error("bodies: \(QuantizedKernels.usesAVX2 ? "AVX2" : "generic"), matrix \(rows) × \(columns), tokens \(tokens)\n")
+        let bodies = !QuantizedKernels.usesAVX2 ? "generic" : PanelProduct.usesAVX512 ? "AVX2 (prefill tiles: AVX-512)" : "AVX2"
+        Console.error("bodies: \(bodies), matrix \(rows) × \(columns), tokens \(tokens)\n")
         let x = (0..<(columns * tokens)).map { Float(sin(Double($0) * 0.37)) }
         for format in chosen {
             guard columns % format.blockSize == 0 else { continue }

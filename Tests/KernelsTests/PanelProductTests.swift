@@ -2,14 +2,15 @@ import Foundation
 import Testing
 @testable import Kernels
 
-/// The prefill kernel (blocks of 96 rows, chunks of 512 columns, panels of 16 rows, groups of 6 tokens)
+/// The prefill kernel (blocks of 96 rows, chunks of 512 columns, panels of 16 rows, groups of 6 or 12 tokens)
 /// against f64 sums over the exactly decoded weights, for every stored type.
 @Suite(.enabled(if: PanelProduct.isAvailable(type: 1, columns: 8), "no panel kernel body on this CPU"))
 struct PanelProductTests {
     /// `y[t][r]` through the kernel for rows `0..<rows` of `stored` (rows `rowBytes` apart, starting one byte
     /// into the buffer: safetensors tensors may start at odd offsets), written into columns 1...rows of an
     /// output two columns wider, whose first and last columns must stay NaN.
-    static func product(type: UInt32, stored: [UInt8], rowBytes: Int, rows: Int, columns: Int, x: [Float], tokens: Int) -> [Float] {
+    static func product(type: UInt32, stored: [UInt8], rowBytes: Int, rows: Int, columns: Int, x: [Float], tokens: Int,
+                        tiles: PanelProduct.Tiles) -> [Float] {
         var bytes = [UInt8](repeating: 0, count: 1 + stored.count)
         bytes.replaceSubrange(1..., with: stored)
         let ldy = rows + 2
@@ -18,7 +19,7 @@ struct PanelProductTests {
         let done = bytes.withUnsafeBytes { raw in
             y.withUnsafeMutableBufferPointer { out in
                 PanelProduct.multiply(type: type, x, tokens: tokens, weights: raw.baseAddress! + 1, rowBytes: rowBytes,
-                                      rows: 0..<rows, columns: columns, into: out.baseAddress! + 1, ldy: ldy, scratch: &scratch)
+                                      rows: 0..<rows, columns: columns, into: out.baseAddress! + 1, ldy: ldy, scratch: &scratch, tiles: tiles)
             }
         }
         #expect(done)
@@ -44,6 +45,9 @@ struct PanelProductTests {
         }
     }
 
+    /// The tile bodies this CPU can run: AVX-512's and AVX2's where it has both.
+    static var tileChoices: [PanelProduct.Tiles] { PanelProduct.usesAVX512 ? [.best, .avx2] : [.best] }
+
     static func randomValues(_ count: Int) -> [Float] {
         var generator = SystemRandomNumberGenerator()
         return (0..<count).map { _ in Float.random(in: -2...2, using: &generator) }
@@ -52,7 +56,7 @@ struct PanelProductTests {
     /// f16, bf16 and f32 rows: row and token counts that leave partial panels and groups, columns across
     /// chunk boundaries.
     @Test(arguments: [(rows: 1, tokens: 2, columns: 8), (rows: 7, tokens: 5, columns: 1032), (rows: 100, tokens: 13, columns: 1544),
-                      (rows: 4, tokens: 4, columns: 4544)])
+                      (rows: 4, tokens: 4, columns: 4544), (rows: 33, tokens: 25, columns: 520)])
     func floatRowsAgreeWithTheExactSums(rows: Int, tokens: Int, columns: Int) {
         let x = Self.randomValues(tokens * columns)
         let values = Self.randomValues(rows * columns)
@@ -61,8 +65,11 @@ struct PanelProductTests {
             let decoded = type == 0 ? values
                 : type == 30 ? patterns.map(HalfPrecision.float(fromBFloat16:)) : patterns.map(HalfPrecision.float(fromHalf:))
             let stored: [UInt8] = type == 0 ? values.withUnsafeBytes { Array($0) } : patterns.withUnsafeBytes { Array($0) }
-            let y = Self.product(type: type, stored: stored, rowBytes: stored.count / rows, rows: rows, columns: columns, x: x, tokens: tokens)
-            Self.expectExact(y, weights: decoded, x: x, rows: rows, columns: columns, tokens: tokens, name)
+            for tiles in Self.tileChoices {
+                let y = Self.product(type: type, stored: stored, rowBytes: stored.count / rows, rows: rows, columns: columns, x: x,
+                                     tokens: tokens, tiles: tiles)
+                Self.expectExact(y, weights: decoded, x: x, rows: rows, columns: columns, tokens: tokens, "\(name) \(tiles)")
+            }
         }
     }
 
@@ -82,7 +89,10 @@ struct PanelProductTests {
                 }
             }
         }
-        let y = Self.product(type: format.rawValue, stored: stored, rowBytes: rowBytes, rows: rows, columns: columns, x: x, tokens: tokens)
-        Self.expectExact(y, weights: decoded, x: x, rows: rows, columns: columns, tokens: tokens, "\(format)")
+        for tiles in Self.tileChoices {
+            let y = Self.product(type: format.rawValue, stored: stored, rowBytes: rowBytes, rows: rows, columns: columns, x: x,
+                                 tokens: tokens, tiles: tiles)
+            Self.expectExact(y, weights: decoded, x: x, rows: rows, columns: columns, tokens: tokens, "\(format) \(tiles)")
+        }
     }
 }

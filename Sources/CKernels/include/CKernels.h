@@ -59,6 +59,11 @@ void ck_dot_rows_f16(const float *x, const void *weights, size_t row_bytes, int6
 /// not a multiple of 8 and of the block): callers then use BLAS.
 int ck_gemm_rows(uint32_t type, const float *x, int64_t ldx, int64_t tokens, const void *weights, size_t row_bytes,
                  int64_t row_begin, int64_t row_end, int64_t count, float *out, int64_t ldo, float *scratch);
+/// ck_gemm_rows with the AVX2 tiles even where AVX-512 ones would be chosen (for tests and benchmarks).
+int ck_gemm_rows_avx2(uint32_t type, const float *x, int64_t ldx, int64_t tokens, const void *weights, size_t row_bytes,
+                      int64_t row_begin, int64_t row_end, int64_t count, float *out, int64_t ldo, float *scratch);
+/// 1 when ck_gemm_rows runs AVX-512 tiles on this CPU.
+int ck_gemm_rows_uses_avx512(void);
 /// 1 when ck_gemm_rows has a fast body for rows of `count` values stored as `type`.
 int ck_gemm_rows_supported(uint32_t type, int64_t count);
 int64_t ck_gemm_rows_scratch_floats(void);
