@@ -6,8 +6,7 @@
 #include "internal.h"
 
 #if defined(__x86_64__)
-#include <immintrin.h>
-#define AVX2 __attribute__((target("avx2,fma,f16c")))
+#include "avx2_unpack.h"
 
 AVX2 static inline float hsum8(__m256 v) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -32,21 +31,6 @@ AVX2 static inline __m256i dot_i8(__m256i q, __m256i a) {
 AVX2 static inline __m256i dot_u8(__m256i q, __m256i a) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(q, a), _mm256_set1_epi16(1));
 }
-/// The 32 nibbles of 16 bytes: low nibbles (elements 0..15) then high nibbles (16..31). The bytes are
-/// loaded into both halves by a broadcast load and only the upper half shifted, which keeps the unpacking
-/// off the shuffle port that the row reductions below need.
-AVX2 static inline __m256i nibbles32(const uint8_t *qs) {
-    const __m256i t = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)qs));
-    return _mm256_and_si256(_mm256_srlv_epi64(t, _mm256_setr_epi64x(0, 0, 4, 4)), _mm256_set1_epi8(0x0F));
-}
-/// 0x10 in byte j where bit j of the 32-bit mask is set.
-AVX2 static inline __m256i bit4_from_bits(uint32_t bits) {
-    const __m256i v = _mm256_shuffle_epi8(_mm256_set1_epi32((int)bits),
-        _mm256_setr_epi8(0,0,0,0,0,0,0,0, 1,1,1,1,1,1,1,1, 2,2,2,2,2,2,2,2, 3,3,3,3,3,3,3,3));
-    const __m256i sel = _mm256_set1_epi64x((long long)0x8040201008040201ULL);
-    return _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_and_si256(v, sel), sel), _mm256_set1_epi8(0x10));
-}
-
 AVX2 float ck_dot_q4_0_avx2(int64_t nb, const void *w, const void *act) {
     const ck_q4_0 *b = w; const ck_q8_0 *a = act;
     __m256 acc = _mm256_setzero_ps();

@@ -88,4 +88,17 @@ static inline void ck_q3_k_scales(const uint8_t *b, int8_t out[16]) {
     }
 }
 
+/// One block of 32 activations quantized the reference way (Q8_0/Q8_1): d = max|x|/127 (returned, to be
+/// stored as a half), q = round(x/d) half away from zero; *sum gets Σq.
+static inline float ck_quantize_block_q8(const float *x, int8_t q[32], int *sum) {
+    float amax = 0;
+    for (int j = 0; j < 32; j++) { const float a = fabsf(x[j]); amax = amax > a ? amax : a; }
+    const float d = amax / 127;
+    const float id = d != 0 ? 1.0f / d : 0.0f;
+    int s = 0;
+    for (int j = 0; j < 32; j++) { q[j] = (int8_t)roundf(x[j] * id); s += q[j]; }
+    *sum = s;
+    return d;
+}
+
 #endif

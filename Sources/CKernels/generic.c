@@ -88,24 +88,16 @@ int ck_quantize_activations(uint32_t activation_type, const float *x, void *out,
     switch (activation_type) {
     case CK_Q8_0: case CK_Q8_1: {
         for (int64_t i = 0; i < count / 32; i++) {
-            const float *xb = x + 32 * i;
-            float amax = 0;
-            for (int j = 0; j < 32; j++) { const float a = fabsf(xb[j]); amax = amax > a ? amax : a; }
-            const float d = amax / 127;
-            const float id = d != 0 ? 1.0f / d : 0.0f;
-            int8_t *qs;
+            int sum;
             if (activation_type == CK_Q8_0) {
                 ck_q8_0 *b = (ck_q8_0 *)out + i;
-                b->d = ck_float_to_half(d);
-                qs = b->qs;
+                b->d = ck_float_to_half(ck_quantize_block_q8(x + 32 * i, b->qs, &sum));
             } else {
                 ck_q8_1 *b = (ck_q8_1 *)out + i;
+                const float d = ck_quantize_block_q8(x + 32 * i, b->qs, &sum);
                 b->d = ck_float_to_half(d);
-                qs = b->qs;
+                b->s = ck_float_to_half((float)sum * d);
             }
-            int sum = 0;
-            for (int j = 0; j < 32; j++) { qs[j] = (int8_t)roundf(xb[j] * id); sum += qs[j]; }
-            if (activation_type == CK_Q8_1) ((ck_q8_1 *)out + i)->s = ck_float_to_half((float)sum * d);
         }
         return 0;
     }

@@ -42,7 +42,7 @@ public final class InferenceSession {
         vocab = config.vocabularySize
         self.maximumBatch = max(1, min(maximumBatch, context))
         let b = self.maximumBatch
-        linear = LinearKernels(pool: model.pool, maximumColumns: max(hidden, ffn))
+        linear = LinearKernels(pool: model.pool, maximumColumns: max(hidden, ffn), maximumTokens: max(maximumBatch, Self.logitRowsPerProduct))
         x = Buffer(b * hidden)
         normed = Buffer(b * hidden)
         mlpNormed = Buffer(b * hidden)

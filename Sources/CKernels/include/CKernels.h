@@ -67,6 +67,21 @@ int ck_gemm_rows_uses_avx512(void);
 /// 1 when ck_gemm_rows has a fast body for rows of `count` values stored as `type`.
 int ck_gemm_rows_supported(uint32_t type, int64_t count);
 int64_t ck_gemm_rows_scratch_floats(void);
+/// Prefill on 8-bit integer products (AVX-512 VNNI) for Q4_0, Q5_0 and Q8_0 weights: activations are
+/// quantized to Q8_0 blocks as in decode, then out[t*ldo + r] = Σ_blocks d_w·d_a·(q_w·q_a) for t < tokens,
+/// r in [row_begin, row_end). 1 when this CPU has the body for weights `type` with rows of `count` values.
+int ck_gemm_i8_supported(uint32_t type, int64_t count);
+/// Bytes of packed activations for `tokens` rows of `count` values (groups of 8 tokens).
+int64_t ck_gemm_i8_activation_bytes(int64_t tokens, int64_t count);
+/// Bytes of scratch each concurrent ck_gemm_i8 caller needs.
+int64_t ck_gemm_i8_scratch_bytes(void);
+/// Quantizes and packs the token groups [group_begin, group_end) (8 tokens each; tokens past `tokens` are
+/// padding) of x (rows `ldx` apart). Returns 0, or -1 when `count` is not a multiple of 32.
+int ck_gemm_i8_pack_activations(const float *x, int64_t ldx, int64_t tokens, int64_t group_begin, int64_t group_end,
+                                int64_t count, void *packed);
+/// The product over packed activations. Returns -1, computing nothing, where ck_gemm_i8_supported is 0.
+int ck_gemm_i8(uint32_t type, const void *packed, int64_t tokens, const void *weights, size_t row_bytes,
+               int64_t row_begin, int64_t row_end, int64_t count, float *out, int64_t ldo, void *scratch);
 /// Widens `count` IEEE halves to f32 (F16C when available).
 void ck_widen_f16(const void *halves, float *out, int64_t count);
 void ck_dot_rows_bf16(const float *x, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
