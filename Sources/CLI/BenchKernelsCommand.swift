@@ -57,8 +57,15 @@ struct BenchKernelsCommand: ParsableCommand {
             var y = [Float](repeating: 0, count: rows * tokens)
             for threadCount in threadCounts {
                 let pool = ThreadPool(threads: threadCount)
-                let scratch = (0..<threadCount).map { _ in UnsafeMutablePointer<Float>.allocate(capacity: PanelProduct.scratchCount) }
+                let scratch = (0..<threadCount).map { _ in
+                    UnsafeMutablePointer<Float>.allocate(capacity: max(PanelProduct.scratchCount, Int8Product.scratchBytes / 4))
+                }
                 defer { scratch.forEach { $0.deallocate() } }
+                // Q4_0/Q5_0/Q8_0 prefill takes the int8 tiles where the CPU has them, as the engine does.
+                let int8 = tokens > 1 && !generic && Int8Product.isAvailable(type: format.rawValue, columns: columns)
+                let packed = UnsafeMutableRawPointer.allocate(byteCount: max(64, int8 ? Int8Product.activationBytes(tokens: tokens, columns: columns) : 0),
+                                                              alignment: 64)
+                defer { packed.deallocate() }
                 var seconds: [Double] = []
                 for _ in 0..<(repetitions + 1) {
                     let start = DispatchTime.now().uptimeNanoseconds
@@ -70,6 +77,17 @@ struct BenchKernelsCommand: ParsableCommand {
                                 pool.parallelFor(rows) { _, slice in
                                     QuantizedKernels.dotRows(format, weights: weights, rowBytes: rowBytes, rows: slice, columns: columns,
                                                              activations: activations, into: yp)
+                                }
+                            } else if int8 {
+                                let groups = (tokens + Int8Product.tokensPerGroup - 1) / Int8Product.tokensPerGroup
+                                pool.parallelFor(groups) { _, range in
+                                    Int8Product.packActivations(xp, tokens: tokens, columns: columns, groups: range, into: packed)
+                                }
+                                pool.parallelChunks(rows, chunk: 64) { worker, slice in
+                                    let done = Int8Product.multiply(type: format.rawValue, packed: packed, tokens: tokens, weights: weights,
+                                                                    rowBytes: rowBytes, rows: slice, columns: columns, into: yp, ldy: rows,
+                                                                    scratch: UnsafeMutableRawPointer(scratch[worker]))
+                                    precondition(done, "no int8 kernel for \(format) on this CPU")
                                 }
                             } else {
                                 pool.parallelFor((rows + 95) / 96) { worker, blocks in
@@ -85,8 +103,8 @@ struct BenchKernelsCommand: ParsableCommand {
                 }
                 seconds.removeFirst() // warm-up
                 let median = seconds.sorted()[seconds.count / 2]
-                Console.out(String(format: "%@ threads %d: %.1f MB in %.2f ms = %.2f GB/s (%.1f token-rows/s)\n",
-                                   format.description, threadCount, Double(total) / 1e6, median * 1e3,
+                Console.out(String(format: "%@%@ threads %d: %.1f MB in %.2f ms = %.2f GB/s (%.1f token-rows/s)\n",
+                                   format.description, int8 ? " (int8 tiles)" : "", threadCount, Double(total) / 1e6, median * 1e3,
                                    Double(total) / median / 1e9, Double(tokens) / median))
             }
         }
