@@ -8,8 +8,8 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure prompt processing and generation speed (tokens/s, median of repetitions) and peak memory.",
         discussion: """
-            Like llama-bench -p/-n: prefill runs -p tokens through an empty cache as one prompt; generation then \
-            appends -n tokens one at a time. Token ids are fixed pseudo-random values, so runs are comparable. \
+            Like llama-bench -p/-n: prefill runs -p tokens through an empty cache as one prompt; generation, a \
+            separate test as in llama-bench, appends -n tokens one at a time to an empty cache. Token ids are fixed pseudo-random values, so runs are comparable. \
             The decode line also reports the weight bytes streamed per second (every matrix is read once per \
             token), to compare with the machine's memory bandwidth.
             """
@@ -61,6 +61,8 @@ struct BenchCommand: ParsableCommand {
                 prefillRates.append(Double(prompt) / Self.seconds(since: start))
             }
             if generate > 0 {
+                // From an empty cache, as llama-bench's tg test runs, so that the two decode figures compare.
+                session.reset()
                 let start = DispatchTime.now()
                 for id in generatedIDs { try session.appendKeepingLast([id]) }
                 decodeRates.append(Double(generate) / Self.seconds(since: start))
