@@ -1,14 +1,17 @@
-// Prefill of Q4_0, Q5_0 and Q8_0 weights on 8-bit integer products (AVX-512 VNNI), the way decode already
-// works: activations are quantized to Q8_0 blocks, and each 32-value block's product is an exact integer sum
-// scaled once by d_weight·d_activation. One vpdpbusd does 64 multiply-adds where an f32 FMA does 16, so this
+// Prefill of the legacy formats (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) on 8-bit integer products (AVX-512 VNNI), the
+// way decode already works: activations are quantized to 8-bit blocks, and each 32-value block's product is
+// an exact integer sum scaled once by d_weight·d_activation (plus m_weight·d_activation·Σa for the formats
+// with a minimum, Q4_1 and Q5_1). One vpdpbusd does 64 multiply-adds where an f32 FMA does 16, so this
 // beats the f32 panels (gemm_panels.c) on CPUs that have it.
 //
-// vpdpbusd multiplies unsigned by signed bytes, so weights are stored as q + 128 and every block's sum is
-// corrected by −128·Σa (computed once per token and block, when the activations are packed).
+// vpdpbusd multiplies unsigned by signed bytes, so signed weights are stored as q + 128 and every block's sum
+// is corrected by −128·Σa (computed once per token and block, when the activations are packed); Q4_1/Q5_1
+// quants are unsigned already.
 //
 // Layouts. Activations: per group of 8 tokens and 32-block, the 8 four-byte words of each token interleaved
-// ([word][token]), then the 8 scales and corrections. Weights: a block of 64 rows × 64 blocks is unpacked at
-// a time into groups of 16 rows, per block [word][row] (one zmm per word), then the 16 row scales. A tile of
+// ([word][token]), then the 8 scales, corrections and d·Σa (as Q8_1 stores it, rounded to a half). Weights:
+// a block of 64 rows × 64 blocks is unpacked at a time into groups of 16 rows, per block [word][row] (one zmm
+// per word), then the 16 row scales and minimums. A tile of
 // 16 rows × 8 tokens keeps 8 integer sums and 8 float accumulators in registers.
 #include "CKernels.h"
 #include "internal.h"
@@ -16,9 +19,11 @@
 
 enum { I8_TOKENS = 8, I8_ROWS = 16, I8_ROW_BLOCK = 64, I8_K_BLOCKS = 64 };
 
-typedef struct { int32_t q[8][I8_TOKENS]; float d[I8_TOKENS]; int32_t correction[I8_TOKENS]; } act_block;
-typedef struct { uint32_t u[8][I8_ROWS]; float d[I8_ROWS]; } weight_block;
-_Static_assert(sizeof(act_block) == 320 && sizeof(weight_block) == 576, "packed layouts");
+typedef struct { int32_t q[8][I8_TOKENS]; float d[I8_TOKENS]; int32_t correction[I8_TOKENS]; float dsum[I8_TOKENS]; } act_block;
+typedef struct { uint32_t u[8][I8_ROWS]; float d[I8_ROWS]; float m[I8_ROWS]; } weight_block;
+_Static_assert(sizeof(act_block) == 352 && sizeof(weight_block) == 640, "packed layouts");
+
+static int has_min(uint32_t type) { return type == CK_Q4_1 || type == CK_Q5_1; }
 
 int64_t ck_gemm_i8_activation_bytes(int64_t tokens, int64_t count) {
     return (tokens + I8_TOKENS - 1) / I8_TOKENS * (count / 32) * (int64_t)sizeof(act_block);
@@ -40,12 +45,14 @@ int ck_gemm_i8_pack_activations(const float *x, int64_t ldx, int64_t tokens, int
                 act_block *a = blocks + b;
                 if (t >= tokens) {  // padding tokens contribute nothing; their sums are never stored
                     for (int w = 0; w < 8; w++) a->q[w][j] = 0;
-                    a->d[j] = 0; a->correction[j] = 0;
+                    a->d[j] = 0; a->correction[j] = 0; a->dsum[j] = 0;
                     continue;
                 }
                 int8_t q[32]; int sum;
-                a->d[j] = ck_half_to_float(ck_float_to_half(ck_quantize_block_q8(x + t * ldx + 32 * b, q, &sum)));
+                const float d = ck_quantize_block_q8(x + t * ldx + 32 * b, q, &sum);
+                a->d[j] = ck_half_to_float(ck_float_to_half(d));
                 a->correction[j] = -128 * sum;
+                a->dsum[j] = ck_half_to_float(ck_float_to_half((float)sum * d));
                 for (int w = 0; w < 8; w++) memcpy(&a->q[w][j], q + 4 * w, 4);
             }
         }
@@ -66,10 +73,16 @@ static int cpu_has_vnni512(void) {
     return cached;
 }
 
-/// Block i of a row as q + 128 (unsigned bytes), with its scale.
-AVX2 static inline __m256i unsigned_block(uint32_t type, const char *row, int64_t i, float *d) {
+/// Block i of a row as unsigned bytes (q + 128 for the signed formats), with its scale and minimum.
+AVX2 static inline __m256i unsigned_block(uint32_t type, const char *row, int64_t i, float *d, float *m) {
     const __m256i bias = _mm256_set1_epi8((char)0x80);
+    *m = 0;
     switch (type) {
+    case CK_Q4_1: { const ck_q4_1 *b = (const ck_q4_1 *)row + i; *d = ck_half_to_float(b->d); *m = ck_half_to_float(b->m);
+        return nibbles32(b->qs); }
+    case CK_Q5_1: { const ck_q5_1 *b = (const ck_q5_1 *)row + i; *d = ck_half_to_float(b->d); *m = ck_half_to_float(b->m);
+        uint32_t h; memcpy(&h, b->qh, 4);
+        return _mm256_or_si256(nibbles32(b->qs), bit4_from_bits(h)); }
     case CK_Q4_0: { const ck_q4_0 *b = (const ck_q4_0 *)row + i; *d = ck_half_to_float(b->d);
         return _mm256_add_epi8(nibbles32(b->qs), _mm256_set1_epi8(120)); }
     case CK_Q5_0: { const ck_q5_0 *b = (const ck_q5_0 *)row + i; *d = ck_half_to_float(b->d);
@@ -90,19 +103,21 @@ AVX2 static void pack_weights(uint32_t type, const char *base, size_t row_bytes,
         const int lane = (int)(r % I8_ROWS);
         for (int64_t b = 0; b < kb; b++) {
             uint32_t words[8];
-            _mm256_storeu_si256((__m256i *)words, unsigned_block(type, base + (size_t)row * row_bytes, k0 + b, &group[b].d[lane]));
+            _mm256_storeu_si256((__m256i *)words, unsigned_block(type, base + (size_t)row * row_bytes, k0 + b, &group[b].d[lane], &group[b].m[lane]));
             for (int w = 0; w < 8; w++) group[b].u[w][lane] = words[w];
         }
     }
 }
 
-/// out[j*ldo + i] (+)= row i · token j over `kb` blocks, for the first `rn` rows and `tn` tokens.
-VNNI static void tile(const weight_block *w, const act_block *a, int64_t kb, float *out, int64_t ldo, int64_t rn, int64_t tn, int add) {
+/// out[j*ldo + i] (+)= row i · token j over `kb` blocks, for the first `rn` rows and `tn` tokens. MIN: the
+/// weights are unsigned with a minimum (no correction; m·d·Σa added instead).
+VNNI static inline __attribute__((always_inline)) void tile(const int min, const weight_block *w, const act_block *a, int64_t kb,
+                                                            float *out, int64_t ldo, int64_t rn, int64_t tn, int add) {
     __m512 acc[I8_TOKENS];
     for (int j = 0; j < I8_TOKENS; j++) acc[j] = _mm512_setzero_ps();
     for (int64_t b = 0; b < kb; b++) {
         __m512i s[I8_TOKENS];
-        for (int j = 0; j < I8_TOKENS; j++) s[j] = _mm512_set1_epi32(a[b].correction[j]);
+        for (int j = 0; j < I8_TOKENS; j++) s[j] = min ? _mm512_setzero_si512() : _mm512_set1_epi32(a[b].correction[j]);
         for (int word = 0; word < 8; word++) {
             const __m512i wv = _mm512_loadu_si512(w[b].u[word]);
             for (int j = 0; j < I8_TOKENS; j++) s[j] = _mm512_dpbusd_epi32(s[j], wv, _mm512_set1_epi32(a[b].q[word][j]));
@@ -110,6 +125,10 @@ VNNI static void tile(const weight_block *w, const act_block *a, int64_t kb, flo
         const __m512 dw = _mm512_loadu_ps(w[b].d);
         for (int j = 0; j < I8_TOKENS; j++)
             acc[j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(s[j]), _mm512_mul_ps(dw, _mm512_set1_ps(a[b].d[j])), acc[j]);
+        if (min) {
+            const __m512 mw = _mm512_loadu_ps(w[b].m);
+            for (int j = 0; j < I8_TOKENS; j++) acc[j] = _mm512_fmadd_ps(mw, _mm512_set1_ps(a[b].dsum[j]), acc[j]);
+        }
     }
     const __mmask16 rows = (__mmask16)(rn >= I8_ROWS ? 0xFFFF : (1u << rn) - 1);
     for (int64_t j = 0; j < tn; j++) {
@@ -119,9 +138,18 @@ VNNI static void tile(const weight_block *w, const act_block *a, int64_t kb, flo
     }
 }
 
+VNNI static void tile_offset(const weight_block *w, const act_block *a, int64_t kb, float *out, int64_t ldo, int64_t rn, int64_t tn, int add) {
+    tile(0, w, a, kb, out, ldo, rn, tn, add);
+}
+VNNI static void tile_min(const weight_block *w, const act_block *a, int64_t kb, float *out, int64_t ldo, int64_t rn, int64_t tn, int add) {
+    tile(1, w, a, kb, out, ldo, rn, tn, add);
+}
+
 VNNI static void gemm_i8(uint32_t type, const act_block *packed, int64_t tokens, const char *base, size_t row_bytes,
                          int64_t row_begin, int64_t row_end, int64_t count, float *out, int64_t ldo, weight_block *scratch) {
     const int64_t nb = count / 32, groups = (tokens + I8_TOKENS - 1) / I8_TOKENS;
+    void (*const run)(const weight_block *, const act_block *, int64_t, float *, int64_t, int64_t, int64_t, int) =
+        has_min(type) ? tile_min : tile_offset;
     for (int64_t r0 = row_begin; r0 < row_end; r0 += I8_ROW_BLOCK) {
         for (int64_t k0 = 0; k0 < nb; k0 += I8_K_BLOCKS) {
             const int64_t kb = k0 + I8_K_BLOCKS < nb ? I8_K_BLOCKS : nb - k0;
@@ -129,7 +157,7 @@ VNNI static void gemm_i8(uint32_t type, const act_block *packed, int64_t tokens,
             for (int64_t g = 0; g < groups; g++) {
                 const int64_t tn = tokens - g * I8_TOKENS < I8_TOKENS ? tokens - g * I8_TOKENS : I8_TOKENS;
                 for (int64_t p = r0; p < r0 + I8_ROW_BLOCK && p < row_end; p += I8_ROWS)
-                    tile(scratch + ((p - r0) / I8_ROWS) * I8_K_BLOCKS, packed + g * nb + k0, kb,
+                    run(scratch + ((p - r0) / I8_ROWS) * I8_K_BLOCKS, packed + g * nb + k0, kb,
                          out + g * I8_TOKENS * ldo + p, ldo, row_end - p < I8_ROWS ? row_end - p : I8_ROWS, tn, k0 > 0);
             }
         }
@@ -139,7 +167,8 @@ VNNI static void gemm_i8(uint32_t type, const act_block *packed, int64_t tokens,
 
 int ck_gemm_i8_supported(uint32_t type, int64_t count) {
 #if defined(__x86_64__)
-    return ck_uses_avx2() && cpu_has_vnni512() && (type == CK_Q4_0 || type == CK_Q5_0 || type == CK_Q8_0) && count % 32 == 0;
+    const int legacy = type == CK_Q4_0 || type == CK_Q4_1 || type == CK_Q5_0 || type == CK_Q5_1 || type == CK_Q8_0;
+    return ck_uses_avx2() && cpu_has_vnni512() && legacy && count % 32 == 0;
 #else
     return 0;
 #endif

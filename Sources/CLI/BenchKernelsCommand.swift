@@ -61,7 +61,7 @@ struct BenchKernelsCommand: ParsableCommand {
                     UnsafeMutablePointer<Float>.allocate(capacity: max(PanelProduct.scratchCount, Int8Product.scratchBytes / 4))
                 }
                 defer { scratch.forEach { $0.deallocate() } }
-                // Q4_0/Q5_0/Q8_0 prefill takes the int8 tiles where the CPU has them, as the engine does.
+                // Legacy-format prefill takes the int8 tiles where the CPU has them, as the engine does.
                 let int8 = tokens > 1 && !generic && Int8Product.isAvailable(type: format.rawValue, columns: columns)
                 let packed = UnsafeMutableRawPointer.allocate(byteCount: max(64, int8 ? Int8Product.activationBytes(tokens: tokens, columns: columns) : 0),
                                                               alignment: 64)

@@ -21,8 +21,8 @@ struct LinearRouteTests {
     @Test(.enabled(if: QuantizedKernels.usesAVX2, "the panel kernel needs AVX2/F16C"))
     func prefillTakesThePanelKernelOfEveryType() {
         for type in Self.quantized + [.f32, .f16, .bf16] {
-            // Q4_0/Q5_0/Q8_0 take the int8 tiles where the CPU has AVX-512 VNNI.
-            let int8 = [.q4_0, .q5_0, .q8_0].contains(type) && Int8Product.isAvailable(type: type.rawValue, columns: 4608)
+            // The legacy formats take the int8 tiles where the CPU has AVX-512 VNNI.
+            let int8 = [.q4_0, .q4_1, .q5_0, .q5_1, .q8_0].contains(type) && Int8Product.isAvailable(type: type.rawValue, columns: 4608)
             #expect(LinearKernels.route(for: type, columns: 4608, tokens: 7) == (int8 ? .int8Tiles : .panels), "\(type)")
         }
         // Rows the panel kernel cannot take (not a multiple of 8 values) fall back to BLAS tiles.

@@ -9,7 +9,7 @@ struct Int8ProductTests {
     /// 37 rows (two 16-row groups and a partial one, inside a partial 64-row block), 13 tokens (a full group of
     /// 8 and a partial one), 2080 columns (65 blocks: a full 64-block chunk and one more); outputs written into
     /// columns 1...rows of rows two wider, whose first and last columns must stay NaN.
-    @Test(arguments: [QuantFormat.q4_0, .q5_0, .q8_0])
+    @Test(arguments: [QuantFormat.q4_0, .q4_1, .q5_0, .q5_1, .q8_0])
     func everyTokenMatchesDecodesReference(_ format: QuantFormat) {
         let rows = 37, columns = 2080, tokens = 13, ldy = rows + 2
         let weights = (0..<rows).flatMap { QuantKernelTests.quantized(format, QuantKernelTests.randomRow(columns, seed: 700 + UInt64($0))) }
