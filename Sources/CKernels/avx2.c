@@ -86,98 +86,17 @@ AVX2 float ck_dot_q5_1_avx2(int64_t nb, const void *w, const void *act) {
     return hsum8(acc) + mins;
 }
 
-// Four weight rows against one activation row: the activation block is loaded (and its sum formed) once
-// for four rows, and four independent accumulators keep the FMA latency off the critical path. Decode is
-// a matrix-vector product, so this is where its time goes.
-
 /// Σ of the 32 signed activation bytes, as 8 × i32 lanes grouped like dot_u8's output.
 AVX2 static inline __m256i lane_sums(__m256i a) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), a), _mm256_set1_epi16(1));
 }
 
-#define ROWS4_BEGIN(BT, AT) \
-    const BT *r[4]; for (int k = 0; k < 4; k++) r[k] = (const BT *)((const char *)w + (size_t)k * row_bytes); \
-    const AT *a = act; \
-    __m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() };
-#define ROWS4_END() for (int k = 0; k < 4; k++) out[k] = hsum8(acc[k]);
-
-/// Q4_0 and Q5_0 store unsigned values with an offset: Σ (u − o)·a = Σ u·a − o·Σ a.
-AVX2 void ck_dot4_q4_0_avx2(int64_t nb, const void *w, size_t row_bytes, const void *act, float *out) {
-    ROWS4_BEGIN(ck_q4_0, ck_q8_0)
-    for (int64_t i = 0; i < nb; i++) {
-        const __m256i av = _mm256_loadu_si256((const __m256i *)a[i].qs);
-        const __m256i offset = _mm256_slli_epi32(lane_sums(av), 3);
-        const float ad = half(a[i].d);
-        for (int k = 0; k < 4; k++) {
-            const __m256i s = _mm256_sub_epi32(dot_u8(nibbles32(r[k][i].qs), av), offset);
-            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(half(r[k][i].d) * ad), _mm256_cvtepi32_ps(s), acc[k]);
-        }
-    }
-    ROWS4_END()
-}
-AVX2 void ck_dot4_q5_0_avx2(int64_t nb, const void *w, size_t row_bytes, const void *act, float *out) {
-    ROWS4_BEGIN(ck_q5_0, ck_q8_0)
-    for (int64_t i = 0; i < nb; i++) {
-        const __m256i av = _mm256_loadu_si256((const __m256i *)a[i].qs);
-        const __m256i offset = _mm256_slli_epi32(lane_sums(av), 4);
-        const float ad = half(a[i].d);
-        for (int k = 0; k < 4; k++) {
-            uint32_t h; memcpy(&h, r[k][i].qh, 4);
-            const __m256i u = _mm256_or_si256(nibbles32(r[k][i].qs), bit4_from_bits(h));
-            const __m256i s = _mm256_sub_epi32(dot_u8(u, av), offset);
-            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(half(r[k][i].d) * ad), _mm256_cvtepi32_ps(s), acc[k]);
-        }
-    }
-    ROWS4_END()
-}
-AVX2 void ck_dot4_q8_0_avx2(int64_t nb, const void *w, size_t row_bytes, const void *act, float *out) {
-    ROWS4_BEGIN(ck_q8_0, ck_q8_0)
-    for (int64_t i = 0; i < nb; i++) {
-        const __m256i av = _mm256_loadu_si256((const __m256i *)a[i].qs);
-        const float ad = half(a[i].d);
-        for (int k = 0; k < 4; k++) {
-            const __m256i s = dot_i8(_mm256_loadu_si256((const __m256i *)r[k][i].qs), av);
-            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(half(r[k][i].d) * ad), _mm256_cvtepi32_ps(s), acc[k]);
-        }
-    }
-    ROWS4_END()
-}
-AVX2 void ck_dot4_q4_1_avx2(int64_t nb, const void *w, size_t row_bytes, const void *act, float *out) {
-    ROWS4_BEGIN(ck_q4_1, ck_q8_1)
-    float mins[4] = { 0, 0, 0, 0 };
-    for (int64_t i = 0; i < nb; i++) {
-        const __m256i av = _mm256_loadu_si256((const __m256i *)a[i].qs);
-        const float ad = half(a[i].d), as = half(a[i].s);
-        for (int k = 0; k < 4; k++) {
-            const __m256i s = dot_u8(nibbles32(r[k][i].qs), av);
-            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(half(r[k][i].d) * ad), _mm256_cvtepi32_ps(s), acc[k]);
-            mins[k] += half(r[k][i].m) * as;
-        }
-    }
-    for (int k = 0; k < 4; k++) out[k] = hsum8(acc[k]) + mins[k];
-}
-AVX2 void ck_dot4_q5_1_avx2(int64_t nb, const void *w, size_t row_bytes, const void *act, float *out) {
-    ROWS4_BEGIN(ck_q5_1, ck_q8_1)
-    float mins[4] = { 0, 0, 0, 0 };
-    for (int64_t i = 0; i < nb; i++) {
-        const __m256i av = _mm256_loadu_si256((const __m256i *)a[i].qs);
-        const float ad = half(a[i].d), as = half(a[i].s);
-        for (int k = 0; k < 4; k++) {
-            uint32_t h; memcpy(&h, r[k][i].qh, 4);
-            const __m256i u = _mm256_or_si256(nibbles32(r[k][i].qs), bit4_from_bits(h));
-            const __m256i s = dot_u8(u, av);
-            acc[k] = _mm256_fmadd_ps(_mm256_set1_ps(half(r[k][i].d) * ad), _mm256_cvtepi32_ps(s), acc[k]);
-            mins[k] += half(r[k][i].m) * as;
-        }
-    }
-    for (int k = 0; k < 4; k++) out[k] = hsum8(acc[k]) + mins[k];
-}
-
 // Eight weight rows against one activation row. A block's integer sum is exact, so instead of turning
 // each row's eight partial sums into floats and scaling them separately, the eight rows' partial sums are
 // reduced into one vector with a lane per row: the scale conversion, the int→float conversion and the FMA
-// then run once per block for all eight rows. On cache-resident data this is 1.5× (Q4_0) to 1.6× (Q8_0)
-// the four-row body per core, which is what decode needs to reach memory bandwidth on two cores.
+// then run once per block for all eight rows. On cache-resident data this measured 1.5× (Q4_0) to 1.6× (Q8_0)
+// a four-row body (since removed) per core, which is what decode needs to reach memory bandwidth on two
+// cores. A matrix's last rows, when it has not a multiple of eight, take the one-row bodies above.
 
 /// Lane k of the result = Σ of the 8 lanes of s[k].
 AVX2 static inline __m256i row_totals8(const __m256i s[8]) {
@@ -444,9 +363,6 @@ AVX2 float ck_dot_q6_k_avx2(int64_t nb, const void *w, const void *act) {
 FALLBACK(q4_0) FALLBACK(q4_1) FALLBACK(q5_0) FALLBACK(q5_1) FALLBACK(q8_0)
 FALLBACK(q2_k) FALLBACK(q3_k) FALLBACK(q4_k) FALLBACK(q5_k) FALLBACK(q6_k)
 int ck_dequantize_small_avx2(uint32_t type, const void *row, float *out, int64_t count) { return -1; }
-#define FALLBACK4(T) void ck_dot4_##T##_avx2(int64_t nb, const void *w, size_t rb, const void *a, float *out) { \
-    for (int k = 0; k < 4; k++) out[k] = ck_dot_##T##_generic(nb, (const char *)w + (size_t)k * rb, a); }
-FALLBACK4(q4_0) FALLBACK4(q4_1) FALLBACK4(q5_0) FALLBACK4(q5_1) FALLBACK4(q8_0)
 #define FALLBACK8(T) void ck_dot8_##T##_avx2(int64_t nb, const void *w, size_t rb, const void *a, float *out) { \
     for (int k = 0; k < 8; k++) out[k] = ck_dot_##T##_generic(nb, (const char *)w + (size_t)k * rb, a); }
 FALLBACK8(q4_0) FALLBACK8(q4_1) FALLBACK8(q5_0) FALLBACK8(q5_1) FALLBACK8(q8_0)

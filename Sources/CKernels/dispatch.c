@@ -40,21 +40,8 @@ static int layout(uint32_t type, int fast, ck_row_dot *dot, int64_t *block, size
     }
 }
 
-/// The four-row body for `type`, when there is one for this CPU.
-static ck_rows_dot rows4(uint32_t type, int fast) {
-    if (!fast) return 0;
-    switch (type) {
-    case CK_Q4_0: return ck_dot4_q4_0_avx2;
-    case CK_Q4_1: return ck_dot4_q4_1_avx2;
-    case CK_Q5_0: return ck_dot4_q5_0_avx2;
-    case CK_Q5_1: return ck_dot4_q5_1_avx2;
-    case CK_Q8_0: return ck_dot4_q8_0_avx2;
-    default: return 0;
-    }
-}
-
 /// The eight-row body for `type`, when there is one for this CPU.
-static ck_rows_dot rows8(uint32_t type, int fast) {
+static ck_rows8_dot rows8(uint32_t type, int fast) {
     if (!fast) return 0;
     switch (type) {
     case CK_Q4_0: return ck_dot8_q4_0_avx2;
@@ -73,11 +60,9 @@ static int dot_rows(int fast, uint32_t type, const void *weights, size_t row_byt
     const int64_t nb = count / block;
     const char *base = weights;
     int64_t r = row_begin;
-    const ck_rows_dot eight = rows8(type, fast), four = rows4(type, fast);
+    const ck_rows8_dot eight = rows8(type, fast);
     if (eight)
         for (; r + 8 <= row_end; r += 8) eight(nb, base + (size_t)r * row_bytes, row_bytes, activations, out + r);
-    if (four)
-        for (; r + 4 <= row_end; r += 4) four(nb, base + (size_t)r * row_bytes, row_bytes, activations, out + r);
     for (; r < row_end; r++) out[r] = dot(nb, base + (size_t)r * row_bytes, activations);
     return 0;
 }

@@ -12,14 +12,8 @@ CK_DECLARE(q4_0) CK_DECLARE(q4_1) CK_DECLARE(q5_0) CK_DECLARE(q5_1) CK_DECLARE(q
 CK_DECLARE(q2_k) CK_DECLARE(q3_k) CK_DECLARE(q4_k) CK_DECLARE(q5_k) CK_DECLARE(q6_k)
 #undef CK_DECLARE
 
-/// Several rows `row_bytes` apart, starting at `w`, each · `a`, into out[0...] (the legacy types' AVX2 decode path).
-typedef void (*ck_rows_dot)(int64_t nb, const void *w, size_t row_bytes, const void *a, float *out);
-void ck_dot4_q4_0_avx2(int64_t, const void *, size_t, const void *, float *);
-void ck_dot4_q4_1_avx2(int64_t, const void *, size_t, const void *, float *);
-void ck_dot4_q5_0_avx2(int64_t, const void *, size_t, const void *, float *);
-void ck_dot4_q5_1_avx2(int64_t, const void *, size_t, const void *, float *);
-void ck_dot4_q8_0_avx2(int64_t, const void *, size_t, const void *, float *);
-/// Eight rows at once, same arguments (out[0..7]); the decode path's main body for the legacy types.
+/// Eight rows `row_bytes` apart, starting at `w`, each · `a`, into out[0..7]: the legacy types' AVX2 decode path.
+typedef void (*ck_rows8_dot)(int64_t nb, const void *w, size_t row_bytes, const void *a, float *out);
 void ck_dot8_q4_0_avx2(int64_t, const void *, size_t, const void *, float *);
 void ck_dot8_q4_1_avx2(int64_t, const void *, size_t, const void *, float *);
 void ck_dot8_q5_0_avx2(int64_t, const void *, size_t, const void *, float *);

@@ -82,7 +82,7 @@ struct QuantKernelTests {
     /// does the scalar reference's operations in the same order (bit-identical); the AVX2 body adds per-block
     /// terms with FMA into 8 lanes, so it may differ by a few roundings of each term:
     /// |fast − ref| ≤ 2·(blocks + 8)·ε·Σ|terms|.
-    /// 13 rows: the legacy types' eight-row, four-row and one-row bodies all run.
+    /// 13 rows: the legacy types' eight-row and one-row bodies both run.
     @Test(arguments: QuantFormat.weightFormats)
     func dotProductsAgreeWithTheScalarReference(_ format: QuantFormat) {
         let rows = 13, columns = Self.columns
