@@ -1,4 +1,4 @@
-// Chooses generic or AVX2 bodies once, and runs them over a range of weight rows (decode).
+// Reads the CPU's features once, chooses generic or AVX2 bodies, and runs them over a range of weight rows (decode).
 #include "CKernels.h"
 #include "internal.h"
 #include "blocks.h"
@@ -6,18 +6,28 @@
 
 static atomic_int forced_generic = 0;
 
-static int cpu_has_avx2(void) {
+/// The CPU features the fast bodies need, read once. __builtin_cpu_supports also checks that the OS saves
+/// the wider registers.
+enum { FEATURE_AVX2 = 1, FEATURE_AVX512 = 2, FEATURE_VNNI512 = 4 };
+static int cpu_features(void) {
 #if defined(__x86_64__)
     static int cached = -1;
     if (cached < 0) {
         __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
+        int f = 0;
+        if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) f |= FEATURE_AVX2;
+        if (__builtin_cpu_supports("avx512f")) f |= FEATURE_AVX512;
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vnni")) f |= FEATURE_VNNI512;
+        cached = f;
     }
     return cached;
 #else
     return 0;
 #endif
 }
+static int cpu_has_avx2(void) { return (cpu_features() & FEATURE_AVX2) != 0; }
+int ck_cpu_has_avx512(void) { return (cpu_features() & FEATURE_AVX512) != 0; }
+int ck_cpu_has_vnni512(void) { return (cpu_features() & FEATURE_VNNI512) != 0; }
 
 int ck_uses_avx2(void) { return !atomic_load(&forced_generic) && cpu_has_avx2(); }
 void ck_force_generic(int generic) { atomic_store(&forced_generic, generic ? 1 : 0); }

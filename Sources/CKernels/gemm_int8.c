@@ -11,8 +11,8 @@
 // Layouts. Activations: per group of 8 tokens and 32-block, the 8 four-byte words of each token interleaved
 // ([word][token]), then the 8 scales, corrections and d·Σa (as Q8_1 stores it, rounded to a half). Weights:
 // a block of 64 rows × 64 blocks is unpacked at a time into groups of 16 rows, per block [word][row] (one zmm
-// per word), then the 16 row scales and minimums. A tile of
-// 16 rows × 8 tokens keeps 8 integer sums and 8 float accumulators in registers.
+// per word), then the 16 row scales and minimums. A tile of 16 rows × 8 tokens keeps 8 integer sums and
+// 8 float accumulators in registers.
 #include "CKernels.h"
 #include "internal.h"
 #include "blocks.h"
@@ -63,15 +63,6 @@ int ck_gemm_i8_pack_activations(const float *x, int64_t ldx, int64_t tokens, int
 #if defined(__x86_64__)
 #include "avx2_unpack.h"
 #define VNNI __attribute__((target("avx512f,avx512vnni,avx2,fma,f16c")))
-
-static int cpu_has_vnni512(void) {
-    static int cached = -1;
-    if (cached < 0) {
-        __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vnni");
-    }
-    return cached;
-}
 
 /// Block i of a row as unsigned bytes (q + 128 for the signed formats), with its scale and minimum.
 AVX2 static inline __m256i unsigned_block(uint32_t type, const char *row, int64_t i, float *d, float *m) {
@@ -168,7 +159,7 @@ VNNI static void gemm_i8(uint32_t type, const act_block *packed, int64_t tokens,
 int ck_gemm_i8_supported(uint32_t type, int64_t count) {
 #if defined(__x86_64__)
     const int legacy = type == CK_Q4_0 || type == CK_Q4_1 || type == CK_Q5_0 || type == CK_Q5_1 || type == CK_Q8_0;
-    return ck_uses_avx2() && cpu_has_vnni512() && legacy && count % 32 == 0;
+    return ck_uses_avx2() && ck_cpu_has_vnni512() && legacy && count % 32 == 0;
 #else
     return 0;
 #endif

@@ -166,11 +166,6 @@ GEMM(gemm_f32_512, AVX512, gemm_panels512, ROWS_F32)
 
 typedef void (*gemm_body)(uint32_t, const float *, int64_t, int64_t, const void *, size_t, int64_t, int64_t, int64_t,
                           float *, int64_t, float *);
-static int cpu_has_avx512(void) {
-    static int cached = -1;
-    if (cached < 0) { __builtin_cpu_init(); cached = __builtin_cpu_supports("avx512f"); }
-    return cached;
-}
 static gemm_body gemm_body_for(uint32_t type, int wide) {
     switch (type) {
     case CK_F16: return wide ? gemm_f16_512 : gemm_f16;
@@ -221,7 +216,7 @@ static int gemm_rows(int wide, uint32_t type, const float *x, int64_t ldx, int64
 int ck_gemm_rows(uint32_t type, const float *x, int64_t ldx, int64_t tokens, const void *weights, size_t row_bytes,
                  int64_t row_begin, int64_t row_end, int64_t count, float *out, int64_t ldo, float *scratch) {
 #if defined(__x86_64__)
-    const int wide = cpu_has_avx512();
+    const int wide = ck_cpu_has_avx512();
 #else
     const int wide = 0;
 #endif
@@ -235,7 +230,7 @@ int ck_gemm_rows_avx2(uint32_t type, const float *x, int64_t ldx, int64_t tokens
 
 int ck_gemm_rows_uses_avx512(void) {
 #if defined(__x86_64__)
-    return ck_uses_avx2() && cpu_has_avx512();
+    return ck_uses_avx2() && ck_cpu_has_avx512();
 #else
     return 0;
 #endif

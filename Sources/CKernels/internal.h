@@ -12,6 +12,10 @@ CK_DECLARE(q4_0) CK_DECLARE(q4_1) CK_DECLARE(q5_0) CK_DECLARE(q5_1) CK_DECLARE(q
 CK_DECLARE(q2_k) CK_DECLARE(q3_k) CK_DECLARE(q4_k) CK_DECLARE(q5_k) CK_DECLARE(q6_k)
 #undef CK_DECLARE
 
+/// 1 when the CPU (and OS) run AVX-512F, or AVX-512F with VNNI; read once (dispatch.c).
+int ck_cpu_has_avx512(void);
+int ck_cpu_has_vnni512(void);
+
 /// Eight rows `row_bytes` apart, starting at `w`, each · `a`, into out[0..7]: the legacy types' AVX2 decode path.
 typedef void (*ck_rows8_dot)(int64_t nb, const void *w, size_t row_bytes, const void *a, float *out);
 void ck_dot8_q4_0_avx2(int64_t, const void *, size_t, const void *, float *);
