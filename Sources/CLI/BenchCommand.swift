@@ -9,7 +9,8 @@ struct BenchCommand: ParsableCommand {
         abstract: "Measure prompt processing and generation speed (tokens/s, median of repetitions) and peak memory.",
         discussion: """
             Like llama-bench -p/-n: prefill runs -p tokens through an empty cache as one prompt; generation, a \
-            separate test as in llama-bench, appends -n tokens one at a time to an empty cache. Token ids are fixed pseudo-random values, so runs are comparable. \
+            separate test as in llama-bench, appends -n tokens one at a time to an empty cache. Token ids are \
+            fixed pseudo-random values, so runs are comparable. \
             The decode line also reports the weight bytes streamed per second (every matrix is read once per \
             token), to compare with the machine's memory bandwidth.
             """

@@ -7,9 +7,9 @@ import ModelFiles
 /// x (quantized to 8 bits once for the integer formats). Several tokens (prefill) are matrix-matrix: each
 /// worker takes blocks of W's rows, so that a weight is read from memory once for all tokens, and the C panel
 /// kernel widens or dequantizes a cache-sized block at a time and multiplies in f32 (or, for the legacy
-/// formats on AVX-512 VNNI, the int8 kernel multiplies quantized activations as decode does); without its AVX2 body,
-/// 64-row tiles are dequantized into the worker's scratch for BLAS (f32 weights used in place). Scratch is
-/// allocated once, here, on cache-line boundaries.
+/// formats on AVX-512 VNNI, the int8 kernel multiplies quantized activations as decode does); without its
+/// AVX2 body, 64-row tiles are dequantized into the worker's scratch for BLAS (f32 weights used in place).
+/// Scratch is allocated once, here, on cache-line boundaries.
 final class LinearKernels {
     let pool: ThreadPool
     static let tileRows = 64
@@ -48,8 +48,8 @@ final class LinearKernels {
 
     /// Storage types whose prefill runs on the f32 panel kernel (`PanelProduct`): all of them where the CPU
     /// has its body, except the legacy formats (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) where it also has AVX-512 VNNI
-    /// (`Int8Product`, 2.4–2.7× the panels per core). Without VNNI the panels measured faster than AVX2 int8 tiles (+10 to +50 % per
-    /// file) and than dequantized tiles + sgemm.
+    /// (`Int8Product`, 2.4–2.7× the panels per core). Without VNNI the panels measured faster than AVX2 int8
+    /// tiles (+10 to +50 % per file) and than dequantized tiles + sgemm.
     static let panelPrefillTypes: Set<TensorType> = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K]
 
     func apply(_ linear: Linear, _ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>) {
@@ -71,7 +71,8 @@ final class LinearKernels {
         case integerDecode(QuantFormat)
         /// One token, 16-bit rows widened in registers.
         case halfDecode(bfloat16: Bool)
-        /// Several tokens, legacy-format weights (Q4_0…Q8_0) on a CPU with AVX-512 VNNI: 8-bit integer tiles (`Int8Product`).
+        /// Several tokens, legacy-format weights (Q4_0…Q8_0) on a CPU with AVX-512 VNNI: 8-bit integer tiles
+        /// (`Int8Product`).
         case int8Tiles
         /// Several tokens: the C panel kernel (`PanelProduct`).
         case panels

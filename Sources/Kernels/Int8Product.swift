@@ -1,8 +1,8 @@
 import CKernels
 
 /// Prefill of the legacy formats (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) on 8-bit integer products (AVX-512 VNNI): the
-/// activations are quantized to 8-bit blocks exactly as decode quantizes them and packed once per product, then each worker
-/// unpacks blocks of 64 weight rows and runs tiles of 16 rows × 8 tokens of `vpdpbusd`. Every block's integer
+/// activations are quantized to 8-bit blocks exactly as decode quantizes them and packed once per product,
+/// then each worker unpacks blocks of 64 weight rows and runs tiles of 16 rows × 8 tokens of `vpdpbusd`. Every block's integer
 /// sum is exact; the result is decode's, token by token, up to the order of the float additions.
 public enum Int8Product {
     /// Whether this CPU has the body for weights of GGML type `type` with rows of `columns` values.

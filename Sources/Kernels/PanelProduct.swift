@@ -2,8 +2,8 @@ import CKernels
 
 /// Prefill in f32 over weight rows in their stored format (f32, f16, bf16 or quant blocks): the C kernel
 /// widens or dequantizes a cache-sized block of rows at a time into column-interleaved panels and runs
-/// register tiles of 16 rows × 6 tokens (AVX2) or 32 × 6 (AVX-512) over them, so the matrix is never copied whole and the activations
-/// are never repacked. Where the CPU has no AVX2/F16C body, callers use BLAS over dequantized tiles.
+/// register tiles of 16 rows × 6 tokens (AVX2) or 32 × 6 (AVX-512) over them, so the matrix is never
+/// copied whole and the activations are never repacked. Where the CPU has no AVX2/F16C body, callers use BLAS over dequantized tiles.
 public enum PanelProduct {
     /// Whether rows of `columns` values stored as GGML type `type` have a fast body on this CPU.
     public static func isAvailable(type: UInt32, columns: Int) -> Bool { ck_gemm_rows_supported(type, Int64(columns)) != 0 }

@@ -69,7 +69,8 @@ int ck_gemm_rows_supported(uint32_t type, int64_t count);
 int64_t ck_gemm_rows_scratch_floats(void);
 /// Prefill on 8-bit integer products (AVX-512 VNNI) for Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 weights: activations
 /// are quantized to 8-bit blocks as in decode, then out[t*ldo + r] = Σ_blocks d_w·d_a·(q_w·q_a) (+ m_w·s_a)
-/// for t < tokens, r in [row_begin, row_end). 1 when this CPU has the body for weights `type` with rows of `count` values.
+/// for t < tokens, r in [row_begin, row_end). 1 when this CPU has the body for weights `type` with rows of
+/// `count` values.
 int ck_gemm_i8_supported(uint32_t type, int64_t count);
 /// Bytes of packed activations for `tokens` rows of `count` values (groups of 8 tokens).
 int64_t ck_gemm_i8_activation_bytes(int64_t tokens, int64_t count);
