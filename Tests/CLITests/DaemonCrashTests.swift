@@ -16,9 +16,11 @@ struct DaemonCrashTests {
         func output(_ name: String) -> URL { root.appendingPathComponent(name) }
     }
 
+    /// A new workspace in the temporary directory, for the caller to remove; removed here if making it fails.
     func makeWorkspace(files: Int) throws -> Workspace {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("daemon-\(UUID().uuidString)")
-        let workspace = Workspace(root: root)
+        let workspace = Workspace(root: try TemporaryFiles.makeDirectory(prefix: "daemon"))
+        var made = false
+        defer { if !made { TemporaryFiles.remove(workspace.root) } }
         try FileManager.default.createDirectory(at: workspace.input, withIntermediateDirectories: true)
         for f in 0..<files {
             let text = (0..<14).map { t in "SPEAKER_0\(t % 2): Fichier \(f), réplique \(t) : on parle du planning et du budget de la salle." }
@@ -38,6 +40,7 @@ struct DaemonCrashTests {
                 generation: { max_new_tokens: 12, temperature: 1.0, top_k: 10 }
             output: { dir: \(workspace.output("unused").path), format: jsonl }
             """.write(to: workspace.pipeline, atomically: true, encoding: .utf8)
+        made = true
         return workspace
     }
 

@@ -6,8 +6,11 @@ import TestSupport
 struct RunCommandTests {
     static let model = SharedFiles.repositoryRoot.appendingPathComponent("Samples/models/claire-tiny-fr.Q8_0.gguf")
 
+    /// A new workspace in the temporary directory, for the caller to remove; removed here if making it fails.
     func workspace() throws -> URL {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("run-\(UUID().uuidString)")
+        let root = try TemporaryFiles.makeDirectory(prefix: "run")
+        var made = false
+        defer { if !made { TemporaryFiles.remove(root) } }
         try FileManager.default.createDirectory(at: root.appendingPathComponent("in"), withIntermediateDirectories: true)
         let pipeline = """
             name: test-run
@@ -24,6 +27,7 @@ struct RunCommandTests {
             output: { dir: \(root.appendingPathComponent("out").path), format: jsonl+markdown }
             """
         try pipeline.write(to: root.appendingPathComponent("pipeline.yaml"), atomically: true, encoding: .utf8)
+        made = true
         return root
     }
 

@@ -73,8 +73,8 @@ struct FalconConfigTests {
         for message in [error(["hidden_size": 10, "num_attention_heads": 3, "num_hidden_layers": 1])] {
             #expect(message.hasPrefix("config.json: ") && !message.contains("\n"))
         }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("claire-config-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try TemporaryFiles.makeDirectory(prefix: "claire-config")
+        defer { TemporaryFiles.remove(directory) }
         let url = directory.appendingPathComponent("config.json")
         try Data("{\"hidden_size\": ".utf8).write(to: url)
         #expect(throws: ModelFileError(url.path, "not a JSON object")) { try FalconConfig(huggingFaceConfig: url) }
@@ -97,13 +97,15 @@ struct FalconConfigTests {
 
     /// GGUF metadata with TheBloke-era gaps: no rope base, no alignment, u32 integers; and bad values.
     @Test func fromGGUFMetadata() throws {
+        let files = try TemporaryFiles.makeDirectory(prefix: "claire-ggufconfig")
+        defer { TemporaryFiles.remove(files) }
         func gguf(_ entries: [(String, GGUFValue)], tensors: [(String, [Int])] = []) throws -> GGUFFile {
             var writer = try GGUFWriter()
             for (key, value) in entries { writer.set(key, value) }
             for (name, shape) in tensors {
                 try writer.addTensor(name: name, type: .f32, shape: shape, data: Data(count: 4 * shape.reduce(1, *)))
             }
-            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("claire-ggufconfig-\(UUID().uuidString)")
+            let directory = files.appendingPathComponent(UUID().uuidString)
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let path = directory.appendingPathComponent("m.gguf").path
             try writer.write(to: path)
@@ -136,16 +138,11 @@ struct FalconConfigTests {
 
 /// `OpenedModel.open` on every shape of --model PATH.
 struct ModelOpeningTests {
-    static func directory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("claire-open-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
-
     @Test(.enabled(if: SharedFiles.isAvailable, "needs ../shared/reference"))
     func ggufFolders() throws {
         let source = try #require(SharedFiles.url("reference/gguf/random/falcon7b-mqa-parallel.Q8_0.gguf"))
-        let one = try Self.directory()
+        let one = try TemporaryFiles.makeDirectory(prefix: "claire-open")
+        defer { TemporaryFiles.remove(one) }
         try FileManager.default.copyItem(at: source, to: one.appendingPathComponent("model.gguf"))
         let opened = try OpenedModel.open(path: one.path)
         #expect(opened.format == .gguf && opened.files == [one.appendingPathComponent("model.gguf").path])
@@ -155,7 +152,8 @@ struct ModelOpeningTests {
         #expect(throws: ModelFileError(one.path, "several .gguf files here (model.gguf, other.gguf); name one")) {
             try OpenedModel.open(path: one.path)
         }
-        let empty = try Self.directory()
+        let empty = try TemporaryFiles.makeDirectory(prefix: "claire-open")
+        defer { TemporaryFiles.remove(empty) }
         #expect(throws: ModelFileError(empty.path, "no config.json and no .gguf file in this directory")) {
             try OpenedModel.open(path: empty.path)
         }

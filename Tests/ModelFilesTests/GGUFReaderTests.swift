@@ -103,8 +103,8 @@ struct GGUFReferenceTests {
         let source = try #require(SharedFiles.url("reference/gguf/random/falcon7b-mqa-parallel.Q4_1.gguf"))
         let bytes = try Data(contentsOf: source)
         let complete = try GGUFFile(path: source.path)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("claire-truncated-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let directory = try TemporaryFiles.makeDirectory(prefix: "claire-truncated")
+        defer { TemporaryFiles.remove(directory) }
         var cuts = Array(stride(from: 0, to: complete.dataOffset + 64, by: 7))
         cuts += stride(from: complete.dataOffset, to: bytes.count, by: max(1, (bytes.count - complete.dataOffset) / 40)).map { $0 }
         cuts.append(bytes.count - 1)
@@ -164,11 +164,7 @@ struct GGUFReferenceTests {
 
 /// GGUFWriter output read back by GGUFFile, and the writer's own refusals.
 struct GGUFWriterTests {
-    static func temporaryPath(_ name: String = "out.gguf") throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("claire-gguf-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        return directory.appendingPathComponent(name).path
-    }
+    static let temporaryPrefix = "claire-gguf"
 
     static let everyValue: [(String, GGUFValue)] = [
         ("t.u8", .uint8(200)), ("t.i8", .int8(-100)), ("t.u16", .uint16(60_000)), ("t.i16", .int16(-30_000)),
@@ -194,7 +190,9 @@ struct GGUFWriterTests {
         try writer.addTensor(name: "matrix", type: .f32, shape: [2, 3], data: f32)
         try writer.addTensor(name: "quantized", type: .q4_0, shape: [3, 64], data: q4)
         try writer.addTensor(name: "k", type: .q6_K, shape: [1, 1, 1, 256], data: q6)
-        let path = try Self.temporaryPath()
+        let directory = try TemporaryFiles.makeDirectory(prefix: Self.temporaryPrefix)
+        defer { TemporaryFiles.remove(directory) }
+        let path = directory.appendingPathComponent("out.gguf").path
         try writer.write(to: path)
 
         let gguf = try GGUFFile(path: path)
@@ -221,7 +219,9 @@ struct GGUFWriterTests {
         var writer = try GGUFWriter()
         writer.set("general.architecture", .string("falcon"))
         try writer.addTensor(name: "w", type: .f16, shape: [2, 2], data: Data(count: 8))
-        let path = try Self.temporaryPath()
+        let directory = try TemporaryFiles.makeDirectory(prefix: Self.temporaryPrefix)
+        defer { TemporaryFiles.remove(directory) }
+        let path = directory.appendingPathComponent("out.gguf").path
         try writer.write(to: path)
         var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
         bytes[4] = 2
@@ -239,7 +239,9 @@ struct GGUFWriterTests {
         for info in source.tensorInfos {
             try writer.addTensor(info) { Data(try source.requireTensor(named: info.name).bytes) }
         }
-        let path = try Self.temporaryPath()
+        let directory = try TemporaryFiles.makeDirectory(prefix: Self.temporaryPrefix)
+        defer { TemporaryFiles.remove(directory) }
+        let path = directory.appendingPathComponent("out.gguf").path
         try writer.write(to: path)
         let copy = try GGUFFile(path: path)
         #expect(copy.metadata == source.metadata && copy.metadataKeys == source.metadataKeys)
@@ -259,7 +261,9 @@ struct GGUFWriterTests {
 
         // A wrong byte count is found while writing; the destination is left untouched.
         try writer.addTensor(name: "short", type: .f32, shape: [4], data: Data(count: 12))
-        let path = try Self.temporaryPath()
+        let directory = try TemporaryFiles.makeDirectory(prefix: Self.temporaryPrefix)
+        defer { TemporaryFiles.remove(directory) }
+        let path = directory.appendingPathComponent("out.gguf").path
         try Data("old".utf8).write(to: URL(fileURLWithPath: path))
         #expect(throws: GGUFWriter.WriteError.self) { try writer.write(to: path) }
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == Data("old".utf8))
@@ -268,6 +272,8 @@ struct GGUFWriterTests {
 
         var mixed = try GGUFWriter()
         mixed.set("bad", .array(.init(elementType: .string, elements: [.int32(1)])))
-        #expect(throws: GGUFWriter.WriteError.self) { try mixed.write(to: try Self.temporaryPath()) }
+        let mixedDirectory = try TemporaryFiles.makeDirectory(prefix: Self.temporaryPrefix)
+        defer { TemporaryFiles.remove(mixedDirectory) }
+        #expect(throws: GGUFWriter.WriteError.self) { try mixed.write(to: mixedDirectory.appendingPathComponent("out.gguf").path) }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import ModelFiles
 
 /// Broken and hostile files give one-line errors naming the file (and the byte offset), never a crash or a
@@ -32,31 +33,35 @@ struct HostileFileTests {
         return g.data
     }
 
-    func write(_ data: Data, _ name: String = "model.gguf") throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("claire-hostile-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let url = directory.appendingPathComponent(name)
-        try data.write(to: url)
-        return url.path
+    /// Runs `body` with the path of `data` written to a file named `name`, removed afterwards.
+    func withFile<Result>(_ data: Data, _ name: String = "model.gguf", _ body: (String) throws -> Result) throws -> Result {
+        try withTemporaryDirectory(prefix: "claire-hostile") { directory in
+            let url = directory.appendingPathComponent(name)
+            try data.write(to: url)
+            return try body(url.path)
+        }
     }
 
     /// The error a GGUF file gives, as the user sees it.
     func ggufError(_ data: Data) throws -> String {
-        let path = try write(data)
-        do {
-            _ = try GGUFFile(path: path)
-            return "no error"
-        } catch let error as ModelFileError {
-            #expect(error.path == path)
-            #expect(!error.description.contains("\n"))
-            return error.description
+        try withFile(data) { path in
+            do {
+                _ = try GGUFFile(path: path)
+                return "no error"
+            } catch let error as ModelFileError {
+                #expect(error.path == path)
+                #expect(!error.description.contains("\n"))
+                return error.description
+            }
         }
     }
 
     @Test func validFileReads() throws {
-        let gguf = try GGUFFile(path: try write(Self.validGGUF()))
-        #expect(gguf.tensorInfos.map(\.name) == ["a", "b"])
-        #expect(gguf.tensor(named: "b")?.bytes.count == 32)
+        try withFile(Self.validGGUF()) { path in
+            let gguf = try GGUFFile(path: path)
+            #expect(gguf.tensorInfos.map(\.name) == ["a", "b"])
+            #expect(gguf.tensor(named: "b")?.bytes.count == 32)
+        }
     }
 
     @Test func everyTruncationIsAnError() throws {
@@ -135,13 +140,14 @@ struct HostileFileTests {
         withUnsafeBytes(of: (lengthOverride ?? UInt64(headerBytes.count)).littleEndian) { data.append(contentsOf: $0) }
         data.append(headerBytes)
         data.append(Data(count: dataBytes))
-        let path = try write(data, "model.safetensors")
-        do {
-            _ = try SafetensorsFile(path: path)
-            return "no error"
-        } catch let error as ModelFileError {
-            #expect(error.path == path && !error.description.contains("\n"))
-            return error.description
+        return try withFile(data, "model.safetensors") { path in
+            do {
+                _ = try SafetensorsFile(path: path)
+                return "no error"
+            } catch let error as ModelFileError {
+                #expect(error.path == path && !error.description.contains("\n"))
+                return error.description
+            }
         }
     }
 

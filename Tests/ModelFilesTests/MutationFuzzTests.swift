@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import ModelFiles
 
 /// Seeded random damage to valid files: every outcome is either a clean read whose tensors all lie inside
@@ -49,15 +50,17 @@ struct MutationFuzzTests {
         writer.set("nested", .array(.init(elementType: .array, elements: [.int32s([1]), .strings(["x"])])))
         try writer.addTensor(name: "w", type: .q8_0, shape: [2, 32], data: Data(repeating: 1, count: 68))
         try writer.addTensor(name: "n", type: .f32, shape: [3], data: Data(repeating: 2, count: 12))
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("claire-fuzz-\(UUID().uuidString).gguf").path
-        try writer.write(to: path)
-        return try Data(contentsOf: URL(fileURLWithPath: path))
+        return try withTemporaryDirectory(prefix: "claire-fuzz") { directory in
+            let path = directory.appendingPathComponent("valid.gguf").path
+            try writer.write(to: path)
+            return try Data(contentsOf: URL(fileURLWithPath: path))
+        }
     }
 
     func check<T: TensorSource>(_ bytes: Data, open: (String) throws -> T) throws -> Bool {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("claire-fuzz-\(UUID().uuidString)")
-        try bytes.write(to: url)
         defer { try? FileManager.default.removeItem(at: url) }
+        try bytes.write(to: url)
         do {
             let source = try open(url.path)
             for info in source.tensorInfos {

@@ -1,14 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import ModelFiles
 
 /// Safetensors files built byte by byte: what a header may say, what it may not, and how shards are found.
 struct SafetensorsTests {
-    static func temporaryDirectory() throws -> URL {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("claire-safetensors-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        return directory
-    }
+    static let temporaryPrefix = "claire-safetensors"
 
     /// A safetensors file: the u64 length, the header text, then `data`.
     static func file(_ header: String, data: [UInt8], lengthOverride: UInt64? = nil) -> Data {
@@ -31,20 +28,24 @@ struct SafetensorsTests {
     static let data: [UInt8] = (0..<35).map { UInt8($0) }
 
     func error(_ bytes: Data) throws -> String {
-        let url = try Self.temporaryDirectory().appendingPathComponent("model.safetensors")
-        try bytes.write(to: url)
-        do {
-            _ = try SafetensorsFile(path: url.path)
-            return "no error"
-        } catch let error as ModelFileError {
-            #expect(error.path == url.path)
-            #expect(!error.description.contains("\n"))
-            return error.description
+        try withTemporaryDirectory(prefix: Self.temporaryPrefix) { directory in
+            let url = directory.appendingPathComponent("model.safetensors")
+            try bytes.write(to: url)
+            do {
+                _ = try SafetensorsFile(path: url.path)
+                return "no error"
+            } catch let error as ModelFileError {
+                #expect(error.path == url.path)
+                #expect(!error.description.contains("\n"))
+                return error.description
+            }
         }
     }
 
     @Test func readsTensorsInDataOrderAndReportsSkippedDTypes() throws {
-        let url = try Self.temporaryDirectory().appendingPathComponent("model.safetensors")
+        let directory = try TemporaryFiles.makeDirectory(prefix: Self.temporaryPrefix)
+        defer { TemporaryFiles.remove(directory) }
+        let url = directory.appendingPathComponent("model.safetensors")
         try Self.file(Self.header, data: Self.data).write(to: url)
         let file = try SafetensorsFile(path: url.path)
         #expect(file.tensorInfos.map(\.name) == ["a", "b", "ids"])
@@ -89,7 +90,8 @@ struct SafetensorsTests {
 
     /// A sharded checkpoint: the index's weight_map says which shard holds which tensor.
     @Test func shardsFollowTheWeightMap() throws {
-        let directory = try Self.temporaryDirectory()
+        let directory = try TemporaryFiles.makeDirectory(prefix: Self.temporaryPrefix)
+        defer { TemporaryFiles.remove(directory) }
         try Self.file(#"{"x": {"dtype": "F16", "shape": [2], "data_offsets": [0, 4]}}"#, data: [1, 2, 3, 4])
             .write(to: directory.appendingPathComponent("model-00001-of-00002.safetensors"))
         try Self.file(#"{"y": {"dtype": "BF16", "shape": [1, 2], "data_offsets": [0, 4]}, "stray": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}"#,

@@ -1,12 +1,15 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Pipelines
 
 @Suite struct LedgerTests {
     private let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
     @Test func newChangedAndUnchangedFiles() throws {
-        let ledger = try Ledger(path: try temporaryDirectory().appendingPathComponent("state.sqlite").path)
+        let directory = try temporaryDirectory()
+        defer { TemporaryFiles.remove(directory) }
+        let ledger = try Ledger(path: directory.appendingPathComponent("state.sqlite").path)
         #expect(try ledger.decision(pipeline: "p", source: "a", contentHash: "c1", pipelineHash: "p1", now: t0) == .process(attempt: 1))
         try ledger.markDone(pipeline: "p", source: "a", contentHash: "c1", pipelineHash: "p1", modelHash: "m", outputs: ["o"], now: t0)
         #expect(try ledger.decision(pipeline: "p", source: "a", contentHash: "c1", pipelineHash: "p1", now: t0) == .upToDate)
@@ -18,7 +21,9 @@ import Testing
     }
 
     @Test func failuresBackOffExponentiallyAndResetOnChange() throws {
-        let ledger = try Ledger(path: try temporaryDirectory().appendingPathComponent("state.sqlite").path,
+        let directory = try temporaryDirectory()
+        defer { TemporaryFiles.remove(directory) }
+        let ledger = try Ledger(path: directory.appendingPathComponent("state.sqlite").path,
                                 backoff: .init(initial: 10, maximum: 35))
         let first = try ledger.markFailed(pipeline: "p", source: "a", contentHash: "c", pipelineHash: "h", error: "boom", now: t0)
         #expect(first == t0.addingTimeInterval(10))
@@ -37,13 +42,17 @@ import Testing
     }
 
     @Test func aFailureDoesNotBlockOtherFiles() throws {
-        let ledger = try Ledger(path: try temporaryDirectory().appendingPathComponent("state.sqlite").path)
+        let directory = try temporaryDirectory()
+        defer { TemporaryFiles.remove(directory) }
+        let ledger = try Ledger(path: directory.appendingPathComponent("state.sqlite").path)
         try ledger.markFailed(pipeline: "p", source: "bad", contentHash: "c", pipelineHash: "h", error: "boom", now: t0)
         #expect(try ledger.decision(pipeline: "p", source: "good", contentHash: "c", pipelineHash: "h", now: t0) == .process(attempt: 1))
     }
 
     @Test func stateSurvivesReopening() throws {
-        let path = try temporaryDirectory().appendingPathComponent("state.sqlite").path
+        let directory = try temporaryDirectory()
+        defer { TemporaryFiles.remove(directory) }
+        let path = directory.appendingPathComponent("state.sqlite").path
         do {
             let ledger = try Ledger(path: path)
             try ledger.markDone(pipeline: "p", source: "a", contentHash: "c", pipelineHash: "h", modelHash: "m", outputs: [], now: t0)
@@ -54,7 +63,9 @@ import Testing
     }
 
     @Test func secondDaemonLockNamesTheHolder() throws {
-        let path = try temporaryDirectory().appendingPathComponent("state.sqlite").path
+        let directory = try temporaryDirectory()
+        defer { TemporaryFiles.remove(directory) }
+        let path = directory.appendingPathComponent("state.sqlite").path
         let lock = try DaemonLock(besideDatabase: path)
         withExtendedLifetime(lock) {
             #expect { try DaemonLock(besideDatabase: path) } throws: { error in
@@ -64,7 +75,9 @@ import Testing
     }
 
     @Test func lockIsReleasedWithItsOwner() throws {
-        let path = try temporaryDirectory().appendingPathComponent("state.sqlite").path
+        let directory = try temporaryDirectory()
+        defer { TemporaryFiles.remove(directory) }
+        let path = directory.appendingPathComponent("state.sqlite").path
         do { _ = try DaemonLock(besideDatabase: path) }
         _ = try DaemonLock(besideDatabase: path)
     }

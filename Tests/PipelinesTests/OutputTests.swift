@@ -1,12 +1,11 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Pipelines
 
+/// A new directory named after the calling test; the test removes it (`defer { TemporaryFiles.remove(directory) }`).
 func temporaryDirectory(_ name: String = #function) throws -> URL {
-    let url = FileManager.default.temporaryDirectory
-        .appendingPathComponent("pipelines-tests-\(getpid())-\(name.filter { $0.isLetter })-\(UUID().uuidString.prefix(8))")
-    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    return url
+    try TemporaryFiles.makeDirectory(prefix: "pipelines-tests-\(name.filter { $0.isLetter })")
 }
 
 @Suite struct OutputTests {
@@ -31,6 +30,7 @@ func temporaryDirectory(_ name: String = #function) throws -> URL {
 
     @Test func sha256OfFileEqualsSha256OfBytes() throws {
         let directory = try temporaryDirectory()
+        defer { TemporaryFiles.remove(directory) }
         let bytes = (0..<3_000_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
         let url = directory.appendingPathComponent("blob")
         try Data(bytes).write(to: url)
@@ -39,6 +39,7 @@ func temporaryDirectory(_ name: String = #function) throws -> URL {
 
     @Test func atomicWriteReplacesWholeAndLeavesNoTemporaries() throws {
         let directory = try temporaryDirectory()
+        defer { TemporaryFiles.remove(directory) }
         let url = directory.appendingPathComponent("sub/out.jsonl")
         try AtomicFile.write(Data("first\n".utf8), to: url)
         try AtomicFile.write(Data("second\n".utf8), to: url)
@@ -48,6 +49,7 @@ func temporaryDirectory(_ name: String = #function) throws -> URL {
 
     @Test func atomicWriteIntoUnwritablePlaceNamesTheFile() throws {
         let directory = try temporaryDirectory()
+        defer { TemporaryFiles.remove(directory) }
         let blocker = directory.appendingPathComponent("file")
         try Data().write(to: blocker)
         #expect { try AtomicFile.write(Data("x".utf8), to: blocker.appendingPathComponent("out.jsonl")) } throws: { error in
@@ -57,6 +59,7 @@ func temporaryDirectory(_ name: String = #function) throws -> URL {
 
     @Test func strayTemporariesAreRemoved() throws {
         let directory = try temporaryDirectory()
+        defer { TemporaryFiles.remove(directory) }
         try Data("partial".utf8).write(to: directory.appendingPathComponent(".tmp-1-x-out.jsonl"))
         try Data("kept".utf8).write(to: directory.appendingPathComponent("out.jsonl"))
         AtomicFile.removeStrayTemporaries(in: directory)

@@ -6,8 +6,8 @@ import Testing
 struct HostileInputTests {
     func load(_ bytes: Data, name: String, format: TranscriptFormat? = nil) throws -> Transcript {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("hostile-\(UUID().uuidString)-\(name)")
-        try bytes.write(to: url)
         defer { try? FileManager.default.removeItem(at: url) }
+        try bytes.write(to: url)
         return try TranscriptLoader().load(path: url.path, format: format)
     }
 
@@ -78,10 +78,10 @@ struct HostileInputTests {
     @Test func oversizedFileIsRefusedBeforeReading() throws {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("big-\(UUID().uuidString).txt")
         FileManager.default.createFile(atPath: url.path, contents: nil)
+        defer { try? FileManager.default.removeItem(at: url) }
         let handle = try FileHandle(forWritingTo: url)
         try handle.truncate(atOffset: 1 << 30)  // a sparse 1 GB file
         try handle.close()
-        defer { try? FileManager.default.removeItem(at: url) }
         #expect { try TranscriptLoader().load(path: url.path) } throws: { "\($0)".contains("larger than") }
     }
 
