@@ -109,15 +109,6 @@ AVX2 static inline __m256i row_totals8(const __m256i s[8]) {
 #define HALVES8(FIELD) _mm256_cvtph_ps(_mm_setr_epi16((short)r[0][i].FIELD, (short)r[1][i].FIELD, (short)r[2][i].FIELD, \
     (short)r[3][i].FIELD, (short)r[4][i].FIELD, (short)r[5][i].FIELD, (short)r[6][i].FIELD, (short)r[7][i].FIELD))
 
-/// Short rows (Falcon's 4544 columns in 4- and 5-bit formats: 2.5–3.4 kB) make short streams, which the
-/// hardware prefetcher picks up too late: each block step prefetches its share of the next eight rows
-/// (contiguous in memory), so the next group arrives while this one is computed. Measured on the Q4_0 file's
-/// decode, alternating: 1.1–1.35× in four of four pairs. Longer rows stream well on their own; prefetching
-/// Q8_0's 4.8 kB rows too cost 8–20 % (into L1 or L2 alike), hence the limit.
-AVX2 static inline void prefetch_span(const char *p, size_t bytes) {
-    for (size_t l = 0; l < bytes; l += 64) _mm_prefetch(p + l, _MM_HINT_T0);
-}
-enum { prefetch_row_limit = 4096 };
 
 /// BT/AT: weight and activation block types; ROW_SUM(k): row k's 8-lane integer partial sums against `av`;
 /// OFFSET: the value subtracted from every stored quant (0, 8 or 16), taken out through Σa; MIN: Q4_1/Q5_1.
@@ -145,7 +136,6 @@ AVX2 void NAME(int64_t nb, const void *w, size_t row_bytes, const void *act, flo
 #define Q4_SUM(k) dot_u8(nibbles32(r[k][i].qs), av)
 #define Q5_SUM(k) dot_u8(_mm256_or_si256(nibbles32(r[k][i].qs), bit4_from_bits(load_u32(r[k][i].qh))), av)
 #define Q8_SUM(k) dot_i8(_mm256_loadu_si256((const __m256i *)r[k][i].qs), av)
-static inline uint32_t load_u32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 ROWS8(ck_dot8_q4_0_avx2, ck_q4_0, ck_q8_0, Q4_SUM, 8, NO_MINS)
 ROWS8(ck_dot8_q5_0_avx2, ck_q5_0, ck_q8_0, Q5_SUM, 16, NO_MINS)
 ROWS8(ck_dot8_q8_0_avx2, ck_q8_0, ck_q8_0, Q8_SUM, 0, NO_MINS)

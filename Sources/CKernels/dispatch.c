@@ -1,4 +1,5 @@
-// Reads the CPU's features once, chooses generic or AVX2 bodies, and runs them over a range of weight rows (decode).
+// Reads the CPU's features once, chooses generic, AVX2 or AVX-512 VNNI bodies, and runs them over a range of
+// weight rows (decode).
 #include "CKernels.h"
 #include "internal.h"
 #include "blocks.h"
@@ -17,7 +18,8 @@ static int cpu_features(void) {
         int f = 0;
         if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) f |= FEATURE_AVX2;
         if (__builtin_cpu_supports("avx512f")) f |= FEATURE_AVX512;
-        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vnni")) f |= FEATURE_VNNI512;
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+            __builtin_cpu_supports("avx512vnni")) f |= FEATURE_VNNI512;
         cached = f;
     }
     return cached;
@@ -50,9 +52,22 @@ static int layout(uint32_t type, int fast, ck_row_dot *dot, int64_t *block, size
     }
 }
 
-/// The eight-row body for `type`, when there is one for this CPU.
-static ck_rows8_dot rows8(uint32_t type, int fast) {
-    if (!fast) return 0;
+/// Which decode bodies run: the portable C ones, the AVX2 ones, or the best this CPU has (AVX-512 VNNI
+/// eight-row bodies for the legacy formats where there are, AVX2 for the rest).
+typedef enum { BODIES_GENERIC, BODIES_AVX2, BODIES_BEST } bodies;
+
+/// The eight-row body for `type`, when there is one among `which`.
+static ck_rows8_dot rows8(uint32_t type, bodies which) {
+    if (which == BODIES_GENERIC) return 0;
+    if (which == BODIES_BEST && ck_cpu_has_vnni512())
+        switch (type) {
+        case CK_Q4_0: return ck_dot8_q4_0_vnni512;
+        case CK_Q4_1: return ck_dot8_q4_1_vnni512;
+        case CK_Q5_0: return ck_dot8_q5_0_vnni512;
+        case CK_Q5_1: return ck_dot8_q5_1_vnni512;
+        case CK_Q8_0: return ck_dot8_q8_0_vnni512;
+        default: break;
+        }
     switch (type) {
     case CK_Q4_0: return ck_dot8_q4_0_avx2;
     case CK_Q4_1: return ck_dot8_q4_1_avx2;
@@ -63,14 +78,14 @@ static ck_rows8_dot rows8(uint32_t type, int fast) {
     }
 }
 
-static int dot_rows(int fast, uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
+static int dot_rows(bodies which, uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
                     int64_t count, const void *activations, float *out) {
     ck_row_dot dot; int64_t block; size_t bytes, act_bytes;
-    if (layout(type, fast, &dot, &block, &bytes, &act_bytes) != 0 || count % block != 0) return -1;
+    if (layout(type, which != BODIES_GENERIC, &dot, &block, &bytes, &act_bytes) != 0 || count % block != 0) return -1;
     const int64_t nb = count / block;
     const char *base = weights;
     int64_t r = row_begin;
-    const ck_rows8_dot eight = rows8(type, fast);
+    const ck_rows8_dot eight = rows8(type, which);
     if (eight)
         for (; r + 8 <= row_end; r += 8) eight(nb, base + (size_t)r * row_bytes, row_bytes, activations, out + r);
     for (; r < row_end; r++) out[r] = dot(nb, base + (size_t)r * row_bytes, activations);
@@ -79,12 +94,19 @@ static int dot_rows(int fast, uint32_t type, const void *weights, size_t row_byt
 
 int ck_dot_rows(uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
                 int64_t count, const void *activations, float *out) {
-    return dot_rows(ck_uses_avx2(), type, weights, row_bytes, row_begin, row_end, count, activations, out);
+    return dot_rows(ck_uses_avx2() ? BODIES_BEST : BODIES_GENERIC, type, weights, row_bytes, row_begin, row_end, count, activations, out);
 }
+
+int ck_dot_rows_avx2(uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
+                     int64_t count, const void *activations, float *out) {
+    return dot_rows(ck_uses_avx2() ? BODIES_AVX2 : BODIES_GENERIC, type, weights, row_bytes, row_begin, row_end, count, activations, out);
+}
+
+int ck_dot_rows_uses_vnni512(void) { return ck_uses_avx2() && ck_cpu_has_vnni512(); }
 
 int ck_dot_rows_generic(uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
                         int64_t count, const void *activations, float *out) {
-    return dot_rows(0, type, weights, row_bytes, row_begin, row_end, count, activations, out);
+    return dot_rows(BODIES_GENERIC, type, weights, row_bytes, row_begin, row_end, count, activations, out);
 }
 
 void ck_dot_rows_f16(const float *x, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,

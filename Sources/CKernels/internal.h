@@ -12,7 +12,7 @@ CK_DECLARE(q4_0) CK_DECLARE(q4_1) CK_DECLARE(q5_0) CK_DECLARE(q5_1) CK_DECLARE(q
 CK_DECLARE(q2_k) CK_DECLARE(q3_k) CK_DECLARE(q4_k) CK_DECLARE(q5_k) CK_DECLARE(q6_k)
 #undef CK_DECLARE
 
-/// 1 when the CPU (and OS) run AVX-512F, or AVX-512F with VNNI; read once (dispatch.c).
+/// 1 when the CPU (and OS) run AVX-512F, or AVX-512F/BW/VL with VNNI; read once (dispatch.c).
 int ck_cpu_has_avx512(void);
 int ck_cpu_has_vnni512(void);
 
@@ -23,6 +23,12 @@ void ck_dot8_q4_1_avx2(int64_t, const void *, size_t, const void *, float *);
 void ck_dot8_q5_0_avx2(int64_t, const void *, size_t, const void *, float *);
 void ck_dot8_q5_1_avx2(int64_t, const void *, size_t, const void *, float *);
 void ck_dot8_q8_0_avx2(int64_t, const void *, size_t, const void *, float *);
+/// The same with AVX-512 VNNI (decode_vnni512.c), bit-identical to the AVX2 ones.
+void ck_dot8_q4_0_vnni512(int64_t, const void *, size_t, const void *, float *);
+void ck_dot8_q4_1_vnni512(int64_t, const void *, size_t, const void *, float *);
+void ck_dot8_q5_0_vnni512(int64_t, const void *, size_t, const void *, float *);
+void ck_dot8_q5_1_vnni512(int64_t, const void *, size_t, const void *, float *);
+void ck_dot8_q8_0_vnni512(int64_t, const void *, size_t, const void *, float *);
 
 /// One 16-bit row · x (generic and AVX2 bodies).
 float ck_dot_f16_generic(const float *x, const uint16_t *w, int64_t count);

@@ -22,6 +22,7 @@ struct BenchKernelsCommand: ParsableCommand {
     @Option(help: "Timed repetitions per measurement.") var repetitions = 15
     @Option(help: "Activation rows per product (1 = decode).") var tokens = 1
     @Flag(help: "Use the portable C bodies instead of AVX2.") var generic = false
+    @Flag(help: "Decode with the AVX2 bodies even where AVX-512 VNNI ones exist.") var avx2 = false
 
     func run() throws {
         let chosen: [QuantFormat] = formats == "all" ? QuantFormat.weightFormats : try formats.split(separator: ",").map { name in
@@ -32,7 +33,10 @@ struct BenchKernelsCommand: ParsableCommand {
         }
         let threadCounts = threads.split(separator: ",").compactMap { Int($0) }
         QuantizedKernels.forceGeneric(generic)
-        let bodies = !QuantizedKernels.usesAVX2 ? "generic" : PanelProduct.usesAVX512 ? "AVX2 (prefill tiles: AVX-512)" : "AVX2"
+        let decodeBodies: QuantizedKernels.Bodies = generic ? .generic : avx2 ? .avx2 : .best
+        let decode = !QuantizedKernels.usesAVX2 ? "generic" : decodeBodies == .best && QuantizedKernels.usesVNNI512 ? "AVX-512 VNNI (Q4_0…Q8_0), AVX2" : "AVX2"
+        let prefill = !QuantizedKernels.usesAVX2 ? "generic" : PanelProduct.usesAVX512 ? "AVX-512" : "AVX2"
+        let bodies = "decode \(decode); prefill tiles \(prefill)"
         Console.error("bodies: \(bodies), matrix \(rows) × \(columns), tokens \(tokens)\n")
         let x = (0..<(columns * tokens)).map { Float(sin(Double($0) * 0.37)) }
         for format in chosen {
@@ -76,7 +80,7 @@ struct BenchKernelsCommand: ParsableCommand {
                                 QuantizedKernels.quantizeActivations(for: format, xp, columns: columns, into: activations)
                                 pool.parallelFor(rows) { _, slice in
                                     QuantizedKernels.dotRows(format, weights: weights, rowBytes: rowBytes, rows: slice, columns: columns,
-                                                             activations: activations, into: yp)
+                                                             activations: activations, into: yp, bodies: decodeBodies)
                                 }
                             } else if int8 {
                                 let groups = (tokens + Int8Product.tokensPerGroup - 1) / Int8Product.tokensPerGroup

@@ -1,8 +1,8 @@
 // Quantized block kernels: dequantization, activation quantization and integer block dot products.
 //
 // Our own C (no third-party code). Every entry point has a portable generic body; on x86-64 an AVX2/FMA/F16C
-// body is chosen once at run time from the CPU's features. Block layouts are GGML's (see docs/FALCON.md §3.4).
-// Type ids are GGML's numeric ids. All functions are allocation-free.
+// body (or an AVX-512 one, where the CPU has it) is chosen once at run time from the CPU's features. Block
+// layouts are GGML's (see docs/FALCON.md §3.4). Type ids are GGML's numeric ids. All functions are allocation-free.
 #ifndef CKERNELS_H
 #define CKERNELS_H
 
@@ -43,6 +43,12 @@ int ck_quantize_activations(uint32_t activation_type, const float *x, void *out,
 int ck_dot_rows(uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
                 int64_t count, const void *activations, float *out);
 
+/// ck_dot_rows with the AVX2 bodies even where AVX-512 VNNI ones would be chosen (generic ones without AVX2),
+/// so that tests check both on a machine that has both.
+int ck_dot_rows_avx2(uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
+                     int64_t count, const void *activations, float *out);
+/// 1 when ck_dot_rows runs AVX-512 VNNI bodies (for Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0) on this CPU.
+int ck_dot_rows_uses_vnni512(void);
 /// ck_dot_rows with the generic bodies whatever the CPU: what tests compare the fast bodies against,
 /// without a process-wide switch that tests running in parallel would race on.
 int ck_dot_rows_generic(uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,

@@ -1,6 +1,7 @@
 import CKernels
 
-/// The fast quantized kernels the engine calls (C, AVX2 chosen at run time; see Sources/CKernels).
+/// The fast quantized kernels the engine calls (C; AVX2 or AVX-512 VNNI bodies chosen at run time, see
+/// Sources/CKernels).
 ///
 /// Decode (one token), per weight matrix W `[rows, columns]` stored as `format` blocks:
 /// ```
@@ -19,6 +20,15 @@ import CKernels
 public enum QuantizedKernels {
     /// True when the AVX2/FMA/F16C bodies are in use on this CPU.
     public static var usesAVX2: Bool { ck_uses_avx2() != 0 }
+
+    /// True when decode of Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 runs the AVX-512 VNNI eight-row bodies on this CPU.
+    public static var usesVNNI512: Bool { ck_dot_rows_uses_vnni512() != 0 }
+
+    /// Which decode bodies run: the best this CPU has, the AVX2 ones even where AVX-512 VNNI ones exist, or
+    /// the portable C ones whatever the CPU, so that tests compare all of them on a machine that has them.
+    public enum Bodies: Sendable, CaseIterable {
+        case best, avx2, generic
+    }
 
     /// Forces the portable C bodies (tests and benchmarks).
     public static func forceGeneric(_ generic: Bool) { ck_force_generic(generic ? 1 : 0) }
@@ -41,17 +51,15 @@ public enum QuantizedKernels {
     /// `y[r] = W[r] · x` for `r` in `rows`, weights at `weights + r·rowBytes`.
     @inline(__always)
     public static func dotRows(_ format: QuantFormat, weights: UnsafeRawPointer, rowBytes: Int, rows: Range<Int>,
-                               columns: Int, activations: UnsafeRawPointer, into y: UnsafeMutablePointer<Float>) {
-        let status = ck_dot_rows(format.rawValue, weights, rowBytes, Int64(rows.lowerBound), Int64(rows.upperBound),
-                                 Int64(columns), activations, y)
-        precondition(status == 0, "\(format) rows of \(columns) have no dot product")
-    }
-
-    /// `dotRows` through the portable C bodies, whatever the CPU (for tests).
-    public static func dotRowsGeneric(_ format: QuantFormat, weights: UnsafeRawPointer, rowBytes: Int, rows: Range<Int>,
-                                      columns: Int, activations: UnsafeRawPointer, into y: UnsafeMutablePointer<Float>) {
-        let status = ck_dot_rows_generic(format.rawValue, weights, rowBytes, Int64(rows.lowerBound), Int64(rows.upperBound),
-                                         Int64(columns), activations, y)
+                               columns: Int, activations: UnsafeRawPointer, into y: UnsafeMutablePointer<Float>,
+                               bodies: Bodies = .best) {
+        let body = switch bodies {
+        case .best: ck_dot_rows
+        case .avx2: ck_dot_rows_avx2
+        case .generic: ck_dot_rows_generic
+        }
+        let status = body(format.rawValue, weights, rowBytes, Int64(rows.lowerBound), Int64(rows.upperBound), Int64(columns),
+                          activations, y)
         precondition(status == 0, "\(format) rows of \(columns) have no dot product")
     }
 
