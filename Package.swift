@@ -55,7 +55,7 @@ let package = Package(
             path: "Sources/CLI"
         ),
 
-        // Locates ../shared and the fixtures for every test target.
+        // Locates ../shared and the fixtures for every test target, and makes the scratch directories tests remove.
         .target(name: "TestSupport", path: "Sources/TestSupport"),
 
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CKernels", "ModelFiles", "TestSupport"]),
