@@ -8,8 +8,8 @@
 // 0..31 with Q5's fifth bit) by activations. The offset of Q4_0/Q5_0 (quants stored as q + 8 or q + 16)
 // and of Q8_0 (stored here as q + 128) is taken out by starting every block's sums from −offset·Σa, one
 // vpdpbusd per block shared by the eight rows. Each zmm holds four rows' 16-byte quant groups, so the eight
-// rows' partial sums fit in two registers and reduce to one lane per row with three shuffles (Q8_0: two
-// rows' 32 quants per zmm, five shuffles).
+// rows' partial sums fit in two registers and reduce to one lane per row with four shuffles (Q8_0: two
+// rows' 32 quants per zmm, eight shuffles).
 // One core, rows in cache: 1.1–1.45× the AVX2 bodies per format (bench-kernels --rows 384 --columns 4544
 // --threads 1, against the same with --avx2), and 1.6× for Q4_0 in a C probe without the product's overheads.
 #include "CKernels.h"
