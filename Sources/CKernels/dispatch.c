@@ -18,7 +18,7 @@ static int cpu_features(void) {
         int f = 0;
         if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) f |= FEATURE_AVX2;
         if (__builtin_cpu_supports("avx512f")) f |= FEATURE_AVX512;
-        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+        if ((f & FEATURE_AVX512) && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
             __builtin_cpu_supports("avx512vnni")) f |= FEATURE_VNNI512;
         cached = f;
     }

@@ -16,7 +16,8 @@ CK_DECLARE(q2_k) CK_DECLARE(q3_k) CK_DECLARE(q4_k) CK_DECLARE(q5_k) CK_DECLARE(q
 int ck_cpu_has_avx512(void);
 int ck_cpu_has_vnni512(void);
 
-/// Eight rows `row_bytes` apart, starting at `w`, each · `a`, into out[0..7]: the legacy types' AVX2 decode path.
+/// Eight rows `row_bytes` apart, starting at `w`, each · `a`, into out[0..7]: the legacy types' decode path
+/// (AVX2 bodies in avx2.c, AVX-512 VNNI ones in decode_vnni512.c).
 typedef void (*ck_rows8_dot)(int64_t nb, const void *w, size_t row_bytes, const void *a, float *out);
 void ck_dot8_q4_0_avx2(int64_t, const void *, size_t, const void *, float *);
 void ck_dot8_q4_1_avx2(int64_t, const void *, size_t, const void *, float *);
