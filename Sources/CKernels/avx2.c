@@ -118,9 +118,8 @@ AVX2 void NAME(int64_t nb, const void *w, size_t row_bytes, const void *act, flo
     const AT *a = act; \
     __m256 acc = _mm256_setzero_ps(), mins = _mm256_setzero_ps(); \
     const char *next = (const char *)w + 8 * row_bytes; \
-    const int ahead = row_bytes <= prefetch_row_limit; \
     for (int64_t i = 0; i < nb; i++) { \
-        if (ahead) prefetch_span(next + (size_t)i * 8 * sizeof(BT), 8 * sizeof(BT)); \
+        prefetch_span(next + (size_t)i * 8 * sizeof(BT), 8 * sizeof(BT)); \
         const __m256i av = _mm256_loadu_si256((const __m256i *)a[i].qs); \
         __m256i s[8]; \
         for (int k = 0; k < 8; k++) s[k] = ROW_SUM(k); \
@@ -249,24 +248,6 @@ AVX2 float ck_dot_q3_k_avx2(int64_t nb, const void *w, const void *act) {
     return sum;
 }
 
-/// The Q4_K/Q5_K scales and mins (6 bits each) of one block, unpacked a 32-bit word at a time instead of
-/// byte by byte (it was a third of these kernels' time): bytes 0–3 hold scales 0–3 and the top bits of scales
-/// 4–7, bytes 4–7 the same for the mins, bytes 8–11 the low nibbles of scales and mins 4–7. Returns the
-/// mins' dot product with the activation group sums (pairs of 16-value sums, one per 32-value group).
-AVX2 static inline void k4_scales(const uint8_t *scales, int16_t sc[8], int *msum, const int16_t *bsums) {
-    uint32_t u0, u1, u2;
-    memcpy(&u0, scales, 4); memcpy(&u1, scales + 4, 4); memcpy(&u2, scales + 8, 4);
-    const uint32_t sc_lo = u0 & 0x3F3F3F3F, mn_lo = u1 & 0x3F3F3F3F;
-    const uint32_t sc_hi = (u2 & 0x0F0F0F0F) | ((u0 >> 6) & 0x03030303) << 4;
-    const uint32_t mn_hi = ((u2 >> 4) & 0x0F0F0F0F) | ((u1 >> 6) & 0x03030303) << 4;
-    for (int j = 0; j < 4; j++) { sc[j] = (int16_t)((sc_lo >> (8 * j)) & 0xFF); sc[j + 4] = (int16_t)((sc_hi >> (8 * j)) & 0xFF); }
-    const __m128i mins = _mm_cvtepu8_epi16(_mm_set_epi32(0, 0, (int)mn_hi, (int)mn_lo));
-    const __m128i pairs = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)bsums), _mm_loadu_si128((const __m128i *)(bsums + 8)));
-    __m128i m = _mm_madd_epi16(mins, pairs);
-    m = _mm_add_epi32(m, _mm_shuffle_epi32(m, 0x4E));
-    m = _mm_add_epi32(m, _mm_shuffle_epi32(m, 0xB1));
-    *msum = _mm_cvtsi128_si32(m);
-}
 AVX2 float ck_dot_q4_k_avx2(int64_t nb, const void *w, const void *act) {
     const ck_q4_k *b = w; const ck_q8_k *a = act;
     __m256 acc = _mm256_setzero_ps();
@@ -274,7 +255,7 @@ AVX2 float ck_dot_q4_k_avx2(int64_t nb, const void *w, const void *act) {
     const __m256i low = _mm256_set1_epi8(0x0F);
     for (int64_t i = 0; i < nb; i++) {
         int16_t sc[8]; int msum;
-        k4_scales(b[i].scales, sc, &msum, a[i].bsums);
+        _mm_storeu_si128((__m128i *)sc, k4_scales(b[i].scales, &msum, a[i].bsums));
         __m256i isum = _mm256_setzero_si256();
         for (int c = 0; c < 4; c++) {
             const __m256i qs = _mm256_loadu_si256((const __m256i *)(b[i].qs + 32 * c));
@@ -297,7 +278,7 @@ AVX2 float ck_dot_q5_k_avx2(int64_t nb, const void *w, const void *act) {
     const __m256i low = _mm256_set1_epi8(0x0F), one = _mm256_set1_epi8(1);
     for (int64_t i = 0; i < nb; i++) {
         int16_t sc[8]; int msum;
-        k4_scales(b[i].scales, sc, &msum, a[i].bsums);
+        _mm_storeu_si128((__m128i *)sc, k4_scales(b[i].scales, &msum, a[i].bsums));
         const __m256i hbits = _mm256_loadu_si256((const __m256i *)b[i].qh);
         __m256i isum = _mm256_setzero_si256();
         for (int c = 0; c < 4; c++) {

@@ -98,9 +98,8 @@ VNNI512 void NAME(int64_t nb, const void *w, size_t row_bytes, const void *act, 
     const __m512i low4 = _mm512_set1_epi8(0x0F), offset = _mm512_set1_epi8(OFFSET); \
     __m256 acc = _mm256_setzero_ps(), mins = _mm256_setzero_ps(); \
     const char *next = (const char *)w + 8 * row_bytes; \
-    const int ahead = row_bytes <= prefetch_row_limit; \
     for (int64_t i = 0; i < nb; i++) { \
-        if (ahead) prefetch_span(next + (size_t)i * 8 * sizeof(BT), 8 * sizeof(BT)); \
+        prefetch_span(next + (size_t)i * 8 * sizeof(BT), 8 * sizeof(BT)); \
         const __m512i alo = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)a[i].qs)); \
         const __m512i ahi = _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)(a[i].qs + 16))); \
         const __m512i init = OFFSET ? _mm512_sub_epi32(_mm512_setzero_si512(), \
@@ -127,9 +126,8 @@ VNNI512 void ck_dot8_q8_0_vnni512(int64_t nb, const void *w, size_t row_bytes, c
     const __m512i flip = _mm512_set1_epi8((char)0x80);
     __m256 acc = _mm256_setzero_ps();
     const char *next = (const char *)w + 8 * row_bytes;
-    const int ahead = row_bytes <= prefetch_row_limit;
     for (int64_t i = 0; i < nb; i++) {
-        if (ahead) prefetch_span(next + (size_t)i * 8 * sizeof(ck_q8_0), 8 * sizeof(ck_q8_0));
+        prefetch_span(next + (size_t)i * 8 * sizeof(ck_q8_0), 8 * sizeof(ck_q8_0));
         const __m512i a2 = _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)a[i].qs));
         const __m512i init = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_dpbusd_epi32(_mm512_setzero_si512(), flip, a2));
         __m512i z[4];

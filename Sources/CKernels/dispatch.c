@@ -1,5 +1,5 @@
-// Reads the CPU's features once, chooses generic, AVX2 or AVX-512 VNNI bodies, and runs them over a range of
-// weight rows (decode).
+// Reads the CPU's features once, chooses generic, AVX2 or AVX-512 (VNNI, or VBMI + VNNI) bodies, and runs
+// them over a range of weight rows (decode).
 #include "CKernels.h"
 #include "internal.h"
 #include "blocks.h"
@@ -9,7 +9,7 @@ static atomic_int forced_generic = 0;
 
 /// The CPU features the fast bodies need, read once. __builtin_cpu_supports also checks that the OS saves
 /// the wider registers.
-enum { FEATURE_AVX2 = 1, FEATURE_AVX512 = 2, FEATURE_VNNI512 = 4 };
+enum { FEATURE_AVX2 = 1, FEATURE_AVX512 = 2, FEATURE_VNNI512 = 4, FEATURE_VBMI512 = 8 };
 static int cpu_features(void) {
 #if defined(__x86_64__)
     static int cached = -1;
@@ -20,6 +20,7 @@ static int cpu_features(void) {
         if (__builtin_cpu_supports("avx512f")) f |= FEATURE_AVX512;
         if ((f & FEATURE_AVX512) && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
             __builtin_cpu_supports("avx512vnni")) f |= FEATURE_VNNI512;
+        if ((f & FEATURE_VNNI512) && __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512bitalg")) f |= FEATURE_VBMI512;
         cached = f;
     }
     return cached;
@@ -30,6 +31,7 @@ static int cpu_features(void) {
 static int cpu_has_avx2(void) { return (cpu_features() & FEATURE_AVX2) != 0; }
 int ck_cpu_has_avx512(void) { return (cpu_features() & FEATURE_AVX512) != 0; }
 int ck_cpu_has_vnni512(void) { return (cpu_features() & FEATURE_VNNI512) != 0; }
+static int cpu_has_vbmi512(void) { return (cpu_features() & FEATURE_VBMI512) != 0; }
 
 int ck_uses_avx2(void) { return !atomic_load(&forced_generic) && cpu_has_avx2(); }
 void ck_force_generic(int generic) { atomic_store(&forced_generic, generic ? 1 : 0); }
@@ -52,14 +54,23 @@ static int layout(uint32_t type, int fast, ck_row_dot *dot, int64_t *block, size
     }
 }
 
-/// Which decode bodies run: the portable C ones, the AVX2 ones, or the best this CPU has (AVX-512 VNNI
-/// eight-row bodies for the legacy formats where there are, AVX2 for the rest).
-typedef enum { BODIES_GENERIC, BODIES_AVX2, BODIES_BEST } bodies;
+/// Which decode bodies run: the portable C ones, the AVX2 ones, the AVX-512 VNNI ones (bit-identical to
+/// AVX2), or the best this CPU has (VBMI + VNNI eight-row bodies for the nibble formats where there are,
+/// VNNI for Q8_0, AVX-512 for Q6_K rows, AVX2 for the rest).
+typedef enum { BODIES_GENERIC, BODIES_AVX2, BODIES_VNNI512, BODIES_BEST } bodies;
 
 /// The eight-row body for `type`, when there is one among `which`.
 static ck_rows8_dot rows8(uint32_t type, bodies which) {
     if (which == BODIES_GENERIC) return 0;
-    if (which == BODIES_BEST && ck_cpu_has_vnni512())
+    if (which == BODIES_BEST && cpu_has_vbmi512())
+        switch (type) {
+        case CK_Q4_0: return ck_dot8_q4_0_vbmi512;
+        case CK_Q4_1: return ck_dot8_q4_1_vbmi512;
+        case CK_Q5_0: return ck_dot8_q5_0_vbmi512;
+        case CK_Q5_1: return ck_dot8_q5_1_vbmi512;
+        default: break;
+        }
+    if (which >= BODIES_VNNI512 && ck_cpu_has_vnni512())
         switch (type) {
         case CK_Q4_0: return ck_dot8_q4_0_vnni512;
         case CK_Q4_1: return ck_dot8_q4_1_vnni512;
@@ -78,11 +89,22 @@ static ck_rows8_dot rows8(uint32_t type, bodies which) {
     }
 }
 
+/// The one-row body for `type`: the AVX-512 Q6_K body under the best, else `fallback` (from `layout`).
+static ck_row_dot one_row(uint32_t type, bodies which, ck_row_dot fallback) {
+    if (which == BODIES_BEST && ck_cpu_has_vnni512())
+        switch (type) {
+        case CK_Q6_K: return ck_dot_q6_k_vnni512;
+        default: break;
+        }
+    return fallback;
+}
+
 static int dot_rows(bodies which, uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
                     int64_t count, const void *activations, float *out) {
     ck_row_dot dot; int64_t block; size_t bytes, act_bytes;
     if (layout(type, which != BODIES_GENERIC, &dot, &block, &bytes, &act_bytes) != 0 || count % block != 0) return -1;
     const int64_t nb = count / block;
+    dot = one_row(type, which, dot);
     const char *base = weights;
     int64_t r = row_begin;
     const ck_rows8_dot eight = rows8(type, which);
@@ -102,7 +124,13 @@ int ck_dot_rows_avx2(uint32_t type, const void *weights, size_t row_bytes, int64
     return dot_rows(ck_uses_avx2() ? BODIES_AVX2 : BODIES_GENERIC, type, weights, row_bytes, row_begin, row_end, count, activations, out);
 }
 
+int ck_dot_rows_vnni512(uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
+                        int64_t count, const void *activations, float *out) {
+    return dot_rows(ck_uses_avx2() ? BODIES_VNNI512 : BODIES_GENERIC, type, weights, row_bytes, row_begin, row_end, count, activations, out);
+}
+
 int ck_dot_rows_uses_vnni512(void) { return ck_uses_avx2() && ck_cpu_has_vnni512(); }
+int ck_dot_rows_uses_vbmi512(void) { return ck_uses_avx2() && cpu_has_vbmi512(); }
 
 int ck_dot_rows_generic(uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
                         int64_t count, const void *activations, float *out) {

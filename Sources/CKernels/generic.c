@@ -84,6 +84,14 @@ uint32_t ck_activation_type(uint32_t type) {
     }
 }
 
+size_t ck_activation_bytes(uint32_t activation_type, int64_t count) {
+    switch (activation_type) {
+    case CK_Q8_0: case CK_Q8_1: return ck_grouped_activation_bytes(activation_type, count / 32);
+    case CK_Q8_K: return (size_t)(count / 256) * sizeof(ck_q8_k);
+    default: return 0;
+    }
+}
+
 int ck_quantize_activations(uint32_t activation_type, const float *x, void *out, int64_t count) {
     switch (activation_type) {
     case CK_Q8_0: case CK_Q8_1: {
@@ -99,6 +107,7 @@ int ck_quantize_activations(uint32_t activation_type, const float *x, void *out,
                 b->s = ck_float_to_half((float)sum * d);
             }
         }
+        ck_group_activations(activation_type, out, count / 32);
         return 0;
     }
     case CK_Q8_K: {

@@ -31,6 +31,18 @@ void ck_dot8_q5_0_vnni512(int64_t, const void *, size_t, const void *, float *);
 void ck_dot8_q5_1_vnni512(int64_t, const void *, size_t, const void *, float *);
 void ck_dot8_q8_0_vnni512(int64_t, const void *, size_t, const void *, float *);
 
+/// The same four nibble formats with AVX-512 VBMI + VNNI (decode_vbmi512.c): four blocks of a row per zmm;
+/// they read the regrouped activations that follow the ordinary blocks.
+void ck_dot8_q4_0_vbmi512(int64_t, const void *, size_t, const void *, float *);
+void ck_dot8_q4_1_vbmi512(int64_t, const void *, size_t, const void *, float *);
+void ck_dot8_q5_0_vbmi512(int64_t, const void *, size_t, const void *, float *);
+void ck_dot8_q5_1_vbmi512(int64_t, const void *, size_t, const void *, float *);
+/// Q6_K rows with AVX-512 BW + VNNI (decode_kquant512.c).
+float ck_dot_q6_k_vnni512(int64_t, const void *, const void *);
+/// Writes the regrouped copy of `nb` Q8_0 or Q8_1 activation blocks after them, and its extent.
+void ck_group_activations(uint32_t activation_type, void *act, int64_t nb);
+size_t ck_grouped_activation_bytes(uint32_t activation_type, int64_t nb);
+
 /// One 16-bit row · x (generic and AVX2 bodies).
 float ck_dot_f16_generic(const float *x, const uint16_t *w, int64_t count);
 float ck_dot_bf16_generic(const float *x, const uint16_t *w, int64_t count);

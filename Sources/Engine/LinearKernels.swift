@@ -15,8 +15,8 @@ final class LinearKernels {
     static let tileRows = 64
     private let tiles: [UnsafeMutablePointer<Float>]
     private let maximumColumns: Int
-    /// One token's activations quantized for the integer dot products (Q8_0/Q8_1/Q8_K blocks, at most
-    /// 292 bytes per 256 values).
+    /// One token's activations quantized for the integer dot products (Q8_0/Q8_1/Q8_K blocks, and for
+    /// Q8_0/Q8_1 their regrouped copy).
     private let quantizedActivations: UnsafeMutableRawPointer
 
     /// Every token of a batch quantized and packed for `Int8Product` (empty where the CPU has no such body).
@@ -36,7 +36,8 @@ final class LinearKernels {
             tile.initialize(repeating: 0, count: count)
             return tile
         }
-        quantizedActivations = UnsafeMutableRawPointer.allocate(byteCount: maximumColumns / 256 * 292 + 292, alignment: 64)
+        let activationBytes = QuantFormat.weightFormats.map { QuantizedKernels.activationBytes(for: $0, columns: maximumColumns) }.max() ?? 0
+        quantizedActivations = UnsafeMutableRawPointer.allocate(byteCount: max(64, activationBytes), alignment: 64)
         BLAS.useSingleThread()
     }
 

@@ -35,7 +35,11 @@ uint32_t ck_activation_type(uint32_t type);
 
 /// Quantizes `count` f32 activations into blocks of `activation_type` (Q8_0, Q8_1 or Q8_K), with the
 /// reference rounding (Q8_0/Q8_1: round half away from zero; Q8_K: GGML's nearest_int). Returns 0 or -1.
+/// Q8_0 and Q8_1 blocks are followed (from the next 64-byte boundary) by the same values regrouped four
+/// blocks at a time for the AVX-512 VBMI decode bodies, so `out` holds ck_activation_bytes bytes.
 int ck_quantize_activations(uint32_t activation_type, const float *x, void *out, int64_t count);
+/// Bytes ck_quantize_activations writes for `count` values (0 for an unknown type).
+size_t ck_activation_bytes(uint32_t activation_type, int64_t count);
 
 /// out[r] = dot(weight row r, activations) for r in [row_begin, row_end); rows are `row_bytes` apart,
 /// `count` weights each; `activations` were made by ck_quantize_activations for this weight type.
@@ -47,8 +51,14 @@ int ck_dot_rows(uint32_t type, const void *weights, size_t row_bytes, int64_t ro
 /// so that tests check both on a machine that has both.
 int ck_dot_rows_avx2(uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
                      int64_t count, const void *activations, float *out);
+/// ck_dot_rows with the AVX-512 VNNI bodies (bit-identical to AVX2) even where VBMI ones would be chosen;
+/// AVX2 (or generic) ones where the CPU has no VNNI.
+int ck_dot_rows_vnni512(uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
+                        int64_t count, const void *activations, float *out);
 /// 1 when ck_dot_rows runs AVX-512 VNNI bodies (for Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0) on this CPU.
 int ck_dot_rows_uses_vnni512(void);
+/// 1 when ck_dot_rows runs the AVX-512 VBMI + VNNI bodies (for Q4_0, Q4_1, Q5_0 and Q5_1) on this CPU.
+int ck_dot_rows_uses_vbmi512(void);
 /// ck_dot_rows with the generic bodies whatever the CPU: what tests compare the fast bodies against,
 /// without a process-wide switch that tests running in parallel would race on.
 int ck_dot_rows_generic(uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,

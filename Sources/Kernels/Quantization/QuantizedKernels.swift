@@ -24,19 +24,26 @@ public enum QuantizedKernels {
     /// True when decode of Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 runs the AVX-512 VNNI eight-row bodies on this CPU.
     public static var usesVNNI512: Bool { ck_dot_rows_uses_vnni512() != 0 }
 
-    /// Which decode bodies run: the best this CPU has, the AVX2 ones even where AVX-512 VNNI ones exist, or
-    /// the portable C ones whatever the CPU, so that tests compare all of them on a machine that has them.
+    /// True when decode of Q4_0, Q4_1, Q5_0 and Q5_1 runs the AVX-512 VBMI + VNNI bodies (four blocks of a
+    /// row per register) on this CPU.
+    public static var usesVBMI512: Bool { ck_dot_rows_uses_vbmi512() != 0 }
+
+    /// Which decode bodies run: the best this CPU has (AVX-512 VBMI for Q4_0…Q5_1, AVX-512 for Q6_K); the
+    /// AVX-512 VNNI ones, bit-identical to AVX2, even where those exist; the AVX2 ones even where AVX-512
+    /// ones exist; or the portable C ones whatever the CPU. Each falls back to the next where the CPU lacks
+    /// it, so that tests compare all of them on a machine that has them.
     public enum Bodies: Sendable, CaseIterable {
-        case best, avx2, generic
+        case best, vnni512, avx2, generic
     }
 
     /// Forces the portable C bodies (tests and benchmarks).
     public static func forceGeneric(_ generic: Bool) { ck_force_generic(generic ? 1 : 0) }
 
     /// Bytes of scratch one activation row of `columns` values needs for weights of `format`.
+    /// Q8_0 and Q8_1 blocks are followed by a regrouped copy for the VBMI bodies (`ck_quantize_activations`).
     public static func activationBytes(for format: QuantFormat, columns: Int) -> Int {
         guard let a = format.activationFormat else { return 0 }
-        return columns / a.blockSize * a.bytesPerBlock
+        return Int(ck_activation_bytes(a.rawValue, Int64(columns)))
     }
 
     /// Quantizes `columns` f32 activations for dot products with `format` weights.
@@ -55,6 +62,7 @@ public enum QuantizedKernels {
                                bodies: Bodies = .best) {
         let body = switch bodies {
         case .best: ck_dot_rows
+        case .vnni512: ck_dot_rows_vnni512
         case .avx2: ck_dot_rows_avx2
         case .generic: ck_dot_rows_generic
         }
