@@ -23,7 +23,7 @@ struct BenchKernelsCommand: ParsableCommand {
     @Option(help: "Activation rows per product (1 = decode).") var tokens = 1
     @Flag(help: "Use the portable C bodies instead of AVX2.") var generic = false
     @Flag(help: "Decode with the AVX2 bodies even where AVX-512 ones exist.") var avx2 = false
-    @Flag(help: "Decode with the AVX-512 VNNI bodies even where VBMI ones exist.") var vnni512 = false
+    @Flag(help: "Decode with the AVX-512 VNNI bodies (bit-identical to AVX2) even where faster ones exist.") var vnni512 = false
 
     func run() throws {
         let chosen: [QuantFormat] = formats == "all" ? QuantFormat.weightFormats : try formats.split(separator: ",").map { name in
@@ -37,8 +37,9 @@ struct BenchKernelsCommand: ParsableCommand {
         let decodeBodies: QuantizedKernels.Bodies = generic ? .generic : avx2 ? .avx2 : vnni512 ? .vnni512 : .best
         let decode = switch decodeBodies {
         case _ where !QuantizedKernels.usesAVX2: "generic"
-        case .best where QuantizedKernels.usesVBMI512: "AVX-512 VBMI (Q4_0…Q5_1), VNNI (Q8_0), AVX2"
-        case .best where QuantizedKernels.usesVNNI512, .vnni512 where QuantizedKernels.usesVNNI512: "AVX-512 VNNI (Q4_0…Q8_0), AVX2"
+        case .best where QuantizedKernels.usesVBMI512: "AVX-512 VBMI (Q4_0…Q5_1), VNNI (Q8_0), AVX-512 (Q6_K), AVX2"
+        case .best where QuantizedKernels.usesVNNI512: "AVX-512 VNNI (Q4_0…Q8_0), AVX-512 (Q6_K), AVX2"
+        case .vnni512 where QuantizedKernels.usesVNNI512: "AVX-512 VNNI (Q4_0…Q8_0), AVX2"
         default: "AVX2"
         }
         let prefill = !QuantizedKernels.usesAVX2 ? "generic" : PanelProduct.usesAVX512 ? "AVX-512" : "AVX2"

@@ -53,36 +53,4 @@ struct VectorMathTests {
         #expect(abs(values.reduce(0, +) - 1) < 1e-6)
         #expect(values[1] > values[2] && values[2] > values[0] && values[3] == 0)
     }
-
-    @Test func threadPoolCoversEveryIndexOnce() {
-        let pool = ThreadPool(threads: 3)
-        for count in [0, 1, 2, 3, 10, 1000] {
-            let hits = UnsafeMutablePointer<Int>.allocate(capacity: max(count, 1))
-            hits.initialize(repeating: 0, count: max(count, 1))
-            pool.parallelFor(count) { _, range in for i in range { hits[i] += 1 } }
-            #expect((0..<count).allSatisfy { hits[$0] == 1 })
-            hits.deallocate()
-        }
-    }
-
-    @Test func threadPoolChunksCoverEveryIndexOnceOnChunkBoundaries() {
-        let pool = ThreadPool(threads: 3)
-        for (count, chunk) in [(0, 8), (1, 8), (7, 8), (8, 8), (9, 8), (1000, 64), (4544, 64), (100, 1)] {
-            // Per index: how often it was visited, where its range began, which worker ran it (each index is
-            // written by the one worker that owns it, so there is no shared write).
-            var hits = [Int](repeating: 0, count: count), starts = hits, workers = hits
-            hits.withUnsafeMutableBufferPointer { hits in
-                starts.withUnsafeMutableBufferPointer { starts in
-                    workers.withUnsafeMutableBufferPointer { workers in
-                        pool.parallelChunks(count, chunk: chunk) { worker, range in
-                            for i in range { hits[i] += 1; starts[i] = range.lowerBound; workers[i] = worker }
-                        }
-                    }
-                }
-            }
-            #expect(hits.allSatisfy { $0 == 1 }, "count \(count) chunk \(chunk)")
-            #expect((0..<count).allSatisfy { starts[$0] == $0 / chunk * chunk }, "count \(count) chunk \(chunk)")
-            #expect(workers.allSatisfy { (0..<pool.threadCount).contains($0) })
-        }
-    }
 }

@@ -20,6 +20,16 @@ enum {
     CK_Q2_K = 10, CK_Q3_K = 11, CK_Q4_K = 12, CK_Q5_K = 13, CK_Q6_K = 14, CK_Q8_K = 15,
 };
 
+/// A spin-wait hint (x86 pause, Arm yield): the thread pool's helpers spin between products with it, which
+/// frees the core's shared resources for its sibling and saves power.
+static inline void ck_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
 /// 1 when the AVX2/FMA/F16C bodies are in use, 0 for the generic ones.
 int ck_uses_avx2(void);
 /// Forces the generic bodies (1) or the best available (0); for tests and benchmarks.
