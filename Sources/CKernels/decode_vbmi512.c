@@ -40,10 +40,10 @@ size_t ck_grouped_activation_bytes(uint32_t activation_type, int64_t nb) {
 }
 
 void ck_group_activations(uint32_t activation_type, void *act, int64_t nb) {
-    const size_t plain = (size_t)nb * act_block_bytes(activation_type);
+    const size_t plain = (size_t)nb * act_block_bytes(activation_type), start = grouped_offset(nb, act_block_bytes(activation_type));
     // zero the alignment gap so the buffer's bytes depend only on the input
-    memset((char *)act + plain, 0, grouped_offset(nb, act_block_bytes(activation_type)) - plain);
-    ck_act4 *g = (ck_act4 *)((char *)act + grouped_offset(nb, act_block_bytes(activation_type)));
+    memset((char *)act + plain, 0, start - plain);
+    ck_act4 *g = (ck_act4 *)((char *)act + start);
     for (int64_t step = 0; step < (nb + 3) / 4; step++) {
         memset(&g[step], 0, sizeof g[step]);
         for (int b = 0; b < 4 && 4 * step + b < nb; b++) {

@@ -65,7 +65,8 @@ int ck_dot_rows_avx2(uint32_t type, const void *weights, size_t row_bytes, int64
 /// AVX2 (or generic) ones where the CPU has no VNNI.
 int ck_dot_rows_vnni512(uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
                         int64_t count, const void *activations, float *out);
-/// 1 when ck_dot_rows runs AVX-512 VNNI bodies (for Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0) on this CPU.
+/// 1 when this CPU has the AVX-512 VNNI bodies: ck_dot_rows runs them for Q8_0, and for Q4_0, Q4_1, Q5_0 and
+/// Q5_1 where there are no VBMI ones; ck_dot_rows_vnni512 runs them for all five.
 int ck_dot_rows_uses_vnni512(void);
 /// 1 when ck_dot_rows runs the AVX-512 VBMI + VNNI bodies (for Q4_0, Q4_1, Q5_0 and Q5_1) on this CPU.
 int ck_dot_rows_uses_vbmi512(void);

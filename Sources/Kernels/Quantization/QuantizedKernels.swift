@@ -21,7 +21,8 @@ public enum QuantizedKernels {
     /// True when the AVX2/FMA/F16C bodies are in use on this CPU.
     public static var usesAVX2: Bool { ck_uses_avx2() != 0 }
 
-    /// True when decode of Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 runs the AVX-512 VNNI eight-row bodies on this CPU.
+    /// True when this CPU runs the AVX-512 VNNI eight-row bodies: for Q8_0, and for Q4_0, Q4_1, Q5_0 and Q5_1
+    /// where it has no VBMI bodies (`usesVBMI512`) or `Bodies.vnni512` asks for them.
     public static var usesVNNI512: Bool { ck_dot_rows_uses_vnni512() != 0 }
 
     /// True when decode of Q4_0, Q4_1, Q5_0 and Q5_1 runs the AVX-512 VBMI + VNNI bodies (four blocks of a
