@@ -86,7 +86,9 @@ struct PrepareCommand: ParsableCommand {
         let falcon = try TokenizerLocator.load(path: path)
         let preparer = TranscriptPreparation(normalization: normalization, windows: windowing, tokenizer: falcon)
         var failures = 0
-        for file in files {
+        // A companion named with its transcript (`prepare dir/*`) is read with it, not on its own.
+        let companions = files.count > 1 ? TranscriptInputs.companionPaths(among: files) : []
+        for file in files where !companions.contains(file) {
             do {
                 let prepared = try preparer.prepare(path: file, format: forced)
                 if json {

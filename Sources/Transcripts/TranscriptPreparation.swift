@@ -38,8 +38,14 @@ public struct TranscriptPreparation {
         windower = Windower(options: windows, tokenizer: tokenizer)
     }
 
+    /// Prepares `path` with the companions beside it (`TranscriptInputs.input(for:)`).
     public func prepare(path: String, format: TranscriptFormat? = nil) throws -> Prepared {
-        let transcript = try loader.load(path: path, format: format)
+        try prepare(input: TranscriptInputs.input(for: path), format: format)
+    }
+
+    public func prepare(input: TranscriptInput, format: TranscriptFormat? = nil) throws -> Prepared {
+        let path = input.path
+        let transcript = try loader.load(input: input, format: format)
         let dialogue = normalizer.normalize(transcript)
         guard !dialogue.turns.isEmpty else { throw TranscriptError(file: path, "no words left after normalization (every turn was empty or an event)") }
         return Prepared(transcript: transcript, dialogue: dialogue, windows: windower.windows(dialogue))

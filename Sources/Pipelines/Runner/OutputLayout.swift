@@ -1,4 +1,5 @@
 import Foundation
+import Transcripts
 
 /// Where outputs go: `<output>/<step id>/<source path relative to its input root>.jsonl` (and `.md` beside it),
 /// one file per (source, step), written atomically once every window of it is done — so a crash never leaves
@@ -51,6 +52,8 @@ public enum InputEnumerator {
                 result.append(InputFile(path: full, relative: name))
             }
         }
-        return result
+        // Companion files (an ORFEO TEI header, a Whisper JSON's RTTM) are read with their transcript.
+        let companions = TranscriptInputs.companionPaths(among: result.map(\.path))
+        return result.filter { !companions.contains($0.path) }
     }
 }

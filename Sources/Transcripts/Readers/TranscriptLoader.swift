@@ -39,10 +39,36 @@ public struct TranscriptLoader: Sendable {
         }
         let data = try readBounded(path: path)
         if forced == nil, Self.looksLikeRTTM(data) {
-            throw TranscriptError(file: path, "an RTTM file holds who spoke when but no words; align it with ASR words (e.g. whisperX JSON with speakers) first")
+            throw TranscriptError(file: path, """
+                an RTTM file holds who spoke when but no words: put the Whisper JSON of the same recording beside it, \
+                named like it (\(TranscriptInputs.recordingName(of: path)).json or \(TranscriptInputs.recordingName(of: path)).*.json), \
+                and its words get these speakers
+                """)
+        }
+        if forced == nil || forced == .tei, TEIHeader.isHeaderOnly(data) {
+            throw TranscriptError(file: path, """
+                a TEI header without a transcript (<teiHeader>, no <text>): it is read with the transcript of the \
+                same recording beside it (same base name, or the .orfeo whose sentence ids name it), not on its own
+                """)
         }
         let reader = try chooseReader(data: data, path: path, forced: forced)
         return try reader.init().read(data: data, source: path)
+    }
+
+    /// Reads a transcript with its companions (see `TranscriptInputs`): a Whisper JSON merged with its
+    /// diarization, a transcript named by its TEI header.
+    public func load(input: TranscriptInput, format forced: TranscriptFormat? = nil) throws -> Transcript {
+        var transcript: Transcript
+        if let rttm = input.diarization, forced == nil || forced == .whisper {
+            transcript = try DiarizedWhisper.read(whisper: try readBounded(path: input.path), whisperSource: input.path,
+                                                  rttm: try readBounded(path: rttm), rttmSource: rttm)
+        } else {
+            transcript = try load(path: input.path, format: forced)
+        }
+        if let header = input.header {
+            transcript = try TEIHeader.read(data: try readBounded(path: header), source: header).applied(to: transcript)
+        }
+        return transcript
     }
 
     /// NIST RTTM: `SPEAKER file channel start duration <NA> <NA> label <NA> <NA>` lines.

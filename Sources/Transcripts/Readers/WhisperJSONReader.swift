@@ -12,10 +12,36 @@ public struct WhisperJSONReader: TranscriptReader {
         if data.starts(with: [0xEF, 0xBB, 0xBF]) { first += 3 }
         while first < data.endIndex, [0x20, 0x09, 0x0A, 0x0D].contains(data[first]) { first += 1 }
         guard first < data.endIndex, data[first] == UInt8(ascii: "{") || data[first] == UInt8(ascii: "[") else { return 0 }
+        // Whisper JSON is an object (`{"` or `{}`) or an array of segment objects (`[{` or `[]`): a text
+        // starting `[Intervenant 1:]` is not, however long its first line.
+        var second = first + 1
+        while second < data.endIndex, [0x20, 0x09, 0x0A, 0x0D].contains(data[second]) { second += 1 }
+        guard second < data.endIndex else { return 0 }
+        let expected: [UInt8] = data[first] == UInt8(ascii: "{") ? [UInt8(ascii: "\""), UInt8(ascii: "}")] : [UInt8(ascii: "{"), UInt8(ascii: "]")]
+        guard expected.contains(data[second]) else { return 0 }
         return ByteSearch.contains(data, within: 4096, "\"segments\"") || ByteSearch.contains(data, within: 4096, "\"start\"") ? 90 : 40
     }
 
     public func read(data: Data, source: String) throws -> Transcript {
+        let segments = try Self.segmentObjects(data, source: source)
+        var speakers = SpeakerTable()
+        var turns: [Turn] = []
+        for (index, segment) in segments.enumerated() {
+            guard let text = segment["text"] as? String else {
+                throw TranscriptError(file: source, "segment \(index) has no \"text\" string")
+            }
+            let label = (segment["speaker"] as? String) ?? Self.majoritySpeaker(segment["words"]) ?? "speaker"
+            let id = speakers.add(id: label, name: SpeakerNames.isAnonymous(label) ? nil : label)
+            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            if trimmed.isEmpty { continue }
+            turns.append(Turn(speaker: id, text: trimmed, start: Self.number(segment["start"]), end: Self.number(segment["end"])))
+        }
+        guard !turns.isEmpty else { throw TranscriptError(file: source, "no segment with text") }
+        return Transcript(source: source, format: .whisper, speakers: speakers.speakers, turns: turns)
+    }
+
+    /// The segment objects of a Whisper JSON file (an object's `segments`, or a bare array).
+    static func segmentObjects(_ data: Data, source: String) throws -> [[String: Any]] {
         let root: Any
         do {
             root = try JSONSerialization.jsonObject(with: data, options: [])
@@ -35,20 +61,7 @@ public struct WhisperJSONReader: TranscriptReader {
         } else {
             throw TranscriptError(file: source, "expected a Whisper JSON object with \"segments\" or an array of segments")
         }
-        var speakers = SpeakerTable()
-        var turns: [Turn] = []
-        for (index, segment) in segments.enumerated() {
-            guard let text = segment["text"] as? String else {
-                throw TranscriptError(file: source, "segment \(index) has no \"text\" string")
-            }
-            let label = (segment["speaker"] as? String) ?? Self.majoritySpeaker(segment["words"]) ?? "speaker"
-            let id = speakers.add(id: label, name: SpeakerNames.isAnonymous(label) ? nil : label)
-            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-            if trimmed.isEmpty { continue }
-            turns.append(Turn(speaker: id, text: trimmed, start: Self.number(segment["start"]), end: Self.number(segment["end"])))
-        }
-        guard !turns.isEmpty else { throw TranscriptError(file: source, "no segment with text") }
-        return Transcript(source: source, format: .whisper, speakers: speakers.speakers, turns: turns)
+        return segments
     }
 
     /// whisperX sometimes labels words but not their segment: the segment's speaker is its words' majority.
