@@ -26,7 +26,8 @@ public struct NormalizedDialogue: Sendable, Equatable {
 }
 
 /// Turns a `Transcript` into Claire's dialogue format, following the rules of Claire's training data (see
-/// docs/CLAIRE-DATA.md): events removed, empty turns dropped, neighbouring turns of one speaker merged,
+/// docs/CLAIRE-DATA.md): corpus transcription marks reduced (`TranscriptionConventions`), events removed,
+/// empty turns dropped, neighbouring turns of one speaker merged,
 /// typography as Claire's inference normalizer, speaker tags and casing as configured.
 public struct Normalizer: Sendable {
     public var options: NormalizationOptions
@@ -37,8 +38,11 @@ public struct Normalizer: Sendable {
 
     public func normalize(_ transcript: Transcript) -> NormalizedDialogue {
         var turns: [DialogueTurn] = []
-        for (index, turn) in transcript.turns.enumerated() {
-            let text = clean(turn.text)
+        // Corpus marks (`{rire}`, `<`, `::`, `xxx`, Whisper loops…) become words or `[event]` marks first.
+        let conventions = TranscriptionConventions(for: transcript)
+        let looped = conventions == .asr ? HallucinationFilter.loopedTurns(transcript.turns) : []
+        for (index, turn) in transcript.turns.enumerated() where !looped.contains(index) {
+            let text = clean(conventions.clean(turn.text))
             // A turn with no letter (silence, a lone event, punctuation) says nothing.
             guard Self.hasLetter(text) else { continue }
             if turns.last?.speaker == turn.speaker {
@@ -51,7 +55,8 @@ public struct Normalizer: Sendable {
         }
         var notes: [String] = []
         var order: [String] = []
-        for turn in turns where !order.contains(turn.speaker) { order.append(turn.speaker) }
+        var seen = Set<String>()  // a set: a file may hold as many speakers as turns
+        for turn in turns where seen.insert(turn.speaker).inserted { order.append(turn.speaker) }
         var style = options.speakers
         if style == .dash, order.count != 2 {
             notes.append("dash tags need exactly two speakers; \(order.count) found, used Intervenant tags")
@@ -60,8 +65,9 @@ public struct Normalizer: Sendable {
         if style == .none, order.count > 1 {
             notes.append("no speaker tags: \(order.count) speakers are rendered as one monologue")
         }
+        let speakersByID = Dictionary(transcript.speakers.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let tagOf = Dictionary(uniqueKeysWithValues: order.enumerated().map { position, key in
-            (key, tag(for: key, number: position + 1, style: style, transcript: transcript))
+            (key, tag(for: key, number: position + 1, style: style, speakers: speakersByID))
         })
         for i in turns.indices { turns[i].tag = tagOf[turns[i].speaker] ?? "" }
         // Two speakers may end up with the same tag (same name); Claire's merge applies to equal tags too.
@@ -75,7 +81,8 @@ public struct Normalizer: Sendable {
             }
         }
         var tags: [String] = []
-        for turn in merged where !tags.contains(turn.tag) { tags.append(turn.tag) }
+        var seenTags = Set<String>()
+        for turn in merged where seenTags.insert(turn.tag).inserted { tags.append(turn.tag) }
         return NormalizedDialogue(turns: merged, notes: notes, tags: tags)
     }
 
@@ -84,17 +91,17 @@ public struct Normalizer: Sendable {
         return text.unicodeScalars.contains { $0.value >= 0x80 && $0.properties.isAlphabetic }
     }
 
-    func tag(for key: String, number: Int, style: NormalizationOptions.SpeakerTags, transcript: Transcript) -> String {
+    func tag(for key: String, number: Int, style: NormalizationOptions.SpeakerTags, speakers: [String: Speaker]) -> String {
         switch style {
         case .none: return ""
         case .dash: return "-"
         case .intervenant: return "[Intervenant \(number):]"
         case .named:
             // A key that is not a speaker id is several ids spoken together ("#a #b").
-            let ids = transcript.speaker(withID: key) != nil ? [key] : key.split(separator: " ").map(String.init)
+            let ids = speakers[key] != nil ? [key] : key.split(separator: " ").map(String.init)
             let names = ids.map { id -> String? in
                 // Readers give a name only when the source names the speaker; ids are labels, never names.
-                guard let label = transcript.speaker(withID: id)?.name, !SpeakerNames.isAnonymous(label) else { return nil }
+                guard let label = speakers[id]?.name, !SpeakerNames.isAnonymous(label) else { return nil }
                 return SpeakerNames.capitalize(Self.tagSafe(label))
             }
             guard !names.isEmpty, names.allSatisfy({ $0 != nil && !$0!.isEmpty }) else { return "[Intervenant \(number):]" }
@@ -174,12 +181,12 @@ public struct Normalizer: Sendable {
     /// hyphens, quotes kept.
     static func stripPunctuation(_ text: String) -> String {
         let scalars = Array(text.unicodeScalars)
-        var out = String.UnicodeScalarView()
+        var out = ScalarText(capacity: scalars.count)
         for (i, s) in scalars.enumerated() {
             if ",;.!?…".unicodeScalars.contains(s) { out.append(" "); continue }
             if s == ":", i + 1 == scalars.count || scalars[i + 1] == " " { out.append(" "); continue }
             out.append(s)
         }
-        return String(out)
+        return out.string
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Transcriber `.trs`: the speaker table, `<Turn speaker="spk1 spk2">` with `<Who nb>` splitting overlapping
-/// speech into one turn per speaker, `<Event>` as `[desc]` marks, `<Comment>` and `<Background>` ignored.
+/// speech into one turn per speaker, `<Event>` noises and languages as `[desc]` marks, `<Comment>` and `<Background>` ignored.
 /// Files are usually ISO-8859-1; libxml2 honours the declared encoding.
 public struct TranscriberReader: TranscriptReader {
     public static let format = TranscriptFormat.trs
@@ -52,6 +52,9 @@ public struct TranscriberReader: TranscriptReader {
                     if let nb = attributes["nb"].flatMap(Int.init), nb >= 1, nb <= turnSpeakers.count { who = nb - 1 }
                 case "Event":
                     guard inTurn, let desc = attributes["desc"], !desc.isEmpty else { return }
+                    // `pronounce`, `lexical` and `entities` events annotate the words around them (`ta` for a
+                    // spoken "t'as", `amorce` for a truncation): they are not sounds.
+                    if let type = attributes["type"], ["pronounce", "lexical", "entities"].contains(type) { return }
                     // A begin/end pair marks a stretch ([rire] … ); one mark for it is enough.
                     if attributes["extent"] == "end" { return }
                     texts[who] += " [\(desc)] "
