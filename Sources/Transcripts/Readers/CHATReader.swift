@@ -84,7 +84,7 @@ public struct CHATReader: TranscriptReader {
     static func clean(_ raw: String) -> String {
         var text = raw.replacingOccurrences(of: "\t", with: " ")
         text = text.replacingOccurrences(of: #"&=([\p{L}_:]+)"#, with: " {$1} ", options: .regularExpression)  // events, protected below
-        text = text.replacingOccurrences(of: #"\[[^\]]*\]"#, with: " ", options: .regularExpression)      // [//] [*] [= x] codes
+        text = removingGroups(text, open: "[", close: "]") { _ in " " }                                      // [//] [*] [= x] codes
         text = text.replacingOccurrences(of: #"&-(\p{L}+)"#, with: "$1", options: .regularExpression)
         text = text.replacingOccurrences(of: #"&[+~*]?\S*"#, with: " ", options: .regularExpression)
         text = text.replacingOccurrences(of: #"(^|\s)(xxx|yyy|www|0\S+)(?=\s|$)"#, with: " ", options: .regularExpression)
@@ -93,8 +93,23 @@ public struct CHATReader: TranscriptReader {
         text = text.replacingOccurrences(of: #"@\w+(:\w+)?"#, with: "", options: .regularExpression)
         text = text.replacingOccurrences(of: #"[<>“”‡„]"#, with: " ", options: .regularExpression)
         text = text.replacingOccurrences(of: #"\((\p{L}+)\)"#, with: "$1", options: .regularExpression)
-        text = text.replacingOccurrences(of: #"\{([^}]*)\}"#, with: "[$1]", options: .regularExpression)
+        text = removingGroups(text, open: "{", close: "}") { "[\($0)]" }
         text = text.replacingOccurrences(of: "_", with: " ")
         return TypographyNormalizer.collapseWhitespace(text)
+    }
+
+    /// Each `open…close` group (no nesting) replaced by `replacement(content)`; an opener without a closer
+    /// stays. One forward pass: the regex `\[[^\]]*\]` rescans to the end from every unclosed `[`.
+    static func removingGroups(_ text: String, open: Character, close: Character, _ replacement: (Substring) -> String) -> String {
+        guard text.contains(open) else { return text }
+        var out = ""
+        var rest = text[...]
+        while let start = rest.firstIndex(of: open) {
+            guard let end = rest[start...].firstIndex(of: close) else { break }  // no closer anywhere after: done
+            out += rest[..<start]
+            out += replacement(rest[rest.index(after: start)..<end])
+            rest = rest[rest.index(after: end)...]
+        }
+        return out + rest
     }
 }

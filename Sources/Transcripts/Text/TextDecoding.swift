@@ -24,20 +24,18 @@ enum TextDecoding {
         if let zero = bytes.prefix(4096).firstIndex(of: 0) {
             throw TranscriptError(file: source, .byteOffset(zero + offset), "a NUL byte: this is a binary file, not a transcript")
         }
+        // Validate first, then decode once: appending scalars to a String one by one can recopy it.
         var iterator = bytes.makeIterator()
         var decoder = UTF8()
-        var position = 0, scalarStart = 0
-        var text = String.UnicodeScalarView()
+        var position = 0
         while true {
-            scalarStart = position
             switch decoder.decode(&iterator) {
             case .scalarValue(let scalar):
-                text.append(scalar)
                 position += UTF8.width(scalar)
             case .emptyInput:
-                return String(text)
+                return String(decoding: bytes, as: UTF8.self)
             case .error:
-                throw TranscriptError(file: source, .byteOffset(scalarStart + offset), "invalid UTF-8 (convert the file to UTF-8, e.g. with iconv)")
+                throw TranscriptError(file: source, .byteOffset(position + offset), "invalid UTF-8 (convert the file to UTF-8, e.g. with iconv)")
             }
         }
     }

@@ -60,33 +60,49 @@ public struct Windower {
     }
 
     /// Pieces of one long turn, each `tag + words` within the budget; a single word longer than the budget
-    /// is cut between characters.
+    /// is cut between characters. Each piece is found by galloping then bisecting on its length, so a piece of
+    /// k words costs O(k log k) token counts' worth of text, and the turn is cut in time linear in its length
+    /// (times a log) however small the budget.
     func split(_ turn: DialogueTurn, index: Int, budget: Int) -> [Piece] {
         let prefix = turn.tag.isEmpty ? "" : turn.tag + " "
-        var words = turn.text.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        let words = turn.text.split(separator: " ", omittingEmptySubsequences: true)
         var pieces: [Piece] = []
-        while !words.isEmpty {
-            // The longest run of words that fits, found by binary search on its length.
-            var low = 0, high = words.count
-            while low < high {
-                let middle = (low + high + 1) / 2
-                if countTokens(prefix + words[0..<middle].joined(separator: " ")) <= budget { low = middle } else { high = middle - 1 }
-            }
-            if low == 0 {
-                // One word alone is too long: keep as many characters as fit, continue with the rest.
-                let word = words[0]
-                var keep = word.count
-                while keep > 1, countTokens(prefix + String(word.prefix(keep))) > budget { keep = keep * 3 / 4 }
-                let line = prefix + String(word.prefix(keep))
+        var first = 0
+        while first < words.count {
+            let fit = longestFit(count: words.count - first, budget: budget) { prefix + words[first..<(first + $0)].joined(separator: " ") }
+            if fit > 0 {
+                let line = prefix + words[first..<(first + fit)].joined(separator: " ")
                 pieces.append(Piece(line: line, tokens: countTokens(line), turn: index, tag: turn.tag))
-                words[0] = String(word.dropFirst(keep))
-                if words[0].isEmpty { words.removeFirst() }
+                first += fit
                 continue
             }
-            let line = prefix + words[0..<low].joined(separator: " ")
-            pieces.append(Piece(line: line, tokens: countTokens(line), turn: index, tag: turn.tag))
-            words.removeFirst(low)
+            // One word alone is too long: as many characters as fit (at least one), then the rest.
+            let characters = Array(words[first])
+            var from = 0
+            while from < characters.count {
+                let keep = max(1, longestFit(count: characters.count - from, budget: budget) { prefix + String(characters[from..<(from + $0)]) })
+                let line = prefix + String(characters[from..<(from + keep)])
+                pieces.append(Piece(line: line, tokens: countTokens(line), turn: index, tag: turn.tag))
+                from += keep
+            }
+            first += 1
         }
         return pieces
+    }
+
+    /// The largest k in 0...count with `countTokens(text(k)) <= budget`, assuming counts grow with k: k doubles
+    /// while it fits, then bisection between the last fit and the first miss.
+    func longestFit(count: Int, budget: Int, _ text: (Int) -> String) -> Int {
+        var fits = 0, probe = 1
+        while probe <= count, countTokens(text(probe)) <= budget {
+            fits = probe
+            probe *= 2
+        }
+        var miss = min(probe, count + 1)
+        while miss - fits > 1 {
+            let middle = (fits + miss) / 2
+            if countTokens(text(middle)) <= budget { fits = middle } else { miss = middle }
+        }
+        return fits
     }
 }
