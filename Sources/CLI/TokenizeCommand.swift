@@ -41,10 +41,13 @@ struct TokenizeCommand: ParsableCommand {
         for line in input.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             lineNumber += 1
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-            let object = try? JSONSerialization.jsonObject(with: Data(line))
-            guard let record = object as? [String: Any], let text = record["text"] as? String else {
-                throw CLIError("stdin:\(lineNumber): expected a JSON object with a string \"text\"")
+            let text: String?
+            do {
+                text = try JSONTextLine.text(of: Array(line))
+            } catch {
+                throw CLIError("stdin:\(lineNumber): byte \(error.offset + 1): \(error.message)")
             }
+            guard let text else { throw CLIError("stdin:\(lineNumber): expected a JSON object with a string \"text\"") }
             let ids = tokenizer.encode(text)
             Console.out(count ? "{\"count\":\(ids.count)}\n" : "{\"ids\":[" + ids.map(String.init).joined(separator: ",") + "]}\n")
         }
