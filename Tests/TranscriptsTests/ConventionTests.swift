@@ -50,6 +50,13 @@ struct ConventionTests {
         #expect(clean("parce que c'était parce qu-~") == "parce que c'était parce")
         #expect(clean("j'ai ét~ j'ai été payée") == "j'ai j'ai été payée")
         #expect(clean("elle s'appelle madame NNAAMMEE et", events: .keep) == "elle s'appelle madame [nom] et")
+        #expect(clean("ils avaient marqué monsieur NNAAMMEE", events: .keep) == "ils avaient marqué monsieur [nom]")
+    }
+
+    @Test func orfeoSentenceCutAfterAnElision() {
+        let turns = ["ça va plus vite qu'", "à pieds"].map { Turn(speaker: "a", text: $0) }
+        let transcript = Transcript(source: "t", format: .orfeo, speakers: [Speaker(id: "a")], turns: turns)
+        #expect(Normalizer().normalize(transcript).turns.map(\.text) == ["ça va plus vite qu'à pieds"])
     }
 
     // CLAPI/ICOR: `[` `]` overlaps around words, `(.)` pauses, `((rire))`, `°` low voice, `=` latching,

@@ -20,7 +20,10 @@ struct MarkCleaner {
 
     /// Bytes that can start or be a mark; text without any is returned as is.
     static func mayHaveMarks(_ text: String) -> Bool {
+        var previous: UInt8 = 0
         for byte in text.utf8 {
+            defer { previous = byte }
+            if byte == previous, byte >= UInt8(ascii: "A"), byte <= UInt8(ascii: "Z") { return true }  // `NNAAMMEE`
             switch byte {
             case UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: "("), UInt8(ascii: ")"), UInt8(ascii: "["), UInt8(ascii: "]"),
                  UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "/"), UInt8(ascii: "\\"), UInt8(ascii: ":"), UInt8(ascii: "="),
@@ -206,6 +209,13 @@ struct MarkCleaner {
     static func isElision(_ word: [Unicode.Scalar]) -> Bool {
         guard word.count <= 7, word.last == "'" else { return false }
         return elisions.contains(ScalarText.string(word).lowercased())
+    }
+
+    /// Whether the text's last word is an elided one (`qu'`).
+    static func endsWithElision(_ text: String) -> Bool {
+        guard text.utf8.last == UInt8(ascii: "'") else { return false }
+        let word = text.unicodeScalars.reversed().prefix { !isSpace($0) }.reversed()
+        return isElision(Array(word))
     }
 
     static func trimmed(_ s: ArraySlice<Unicode.Scalar>) -> ArraySlice<Unicode.Scalar> {

@@ -46,7 +46,10 @@ public struct Normalizer: Sendable {
             // A turn with no letter (silence, a lone event, punctuation) says nothing.
             guard Self.hasLetter(text) else { continue }
             if turns.last?.speaker == turn.speaker {
-                turns[turns.count - 1].text += " "
+                // ORFEO cuts sentences after an elision (`plus vite qu'` | `à pieds`): no space comes back.
+                if !(conventions == .spokenCorpus && MarkCleaner.endsWithElision(turns[turns.count - 1].text)) {
+                    turns[turns.count - 1].text += " "
+                }
                 turns[turns.count - 1].text += text
                 turns[turns.count - 1].sourceTurns.append(index)
             } else {
