@@ -84,6 +84,10 @@ struct DetectionTests {
     @Test func longFirstLineIsPlainText() throws {
         let directory = try TemporaryFiles.makeDirectory(prefix: "claire-detect")
         defer { TemporaryFiles.remove(directory) }
+        // Short or long, a first line starting `[Intervenant 1:]` was taken for a JSON array before.
+        let short = directory.appendingPathComponent("short.txt").path
+        try Data("[Intervenant 1:] Bonjour\n[Intervenant 2:] oui\n".utf8).write(to: URL(fileURLWithPath: short))
+        #expect(try TranscriptLoader().load(path: short).format == .text)
         for name in ["long.txt", "long"] {
             let path = directory.appendingPathComponent(name).path
             try Data(("[Intervenant 1:] Bonjour " + String(repeating: "bla ", count: 62_500) + "\n[Intervenant 2:] oui\n").utf8)

@@ -60,27 +60,28 @@ public struct Windower {
     }
 
     /// Pieces of one long turn, each `tag + words` within the budget; a single word longer than the budget
-    /// is cut between characters. Each piece is found by galloping then bisecting on its length, so a piece of
-    /// k words costs O(k log k) token counts' worth of text, and the turn is cut in time linear in its length
-    /// (times a log) however small the budget.
+    /// is cut between characters. Each piece's length is searched from the previous piece's (`longestFit`),
+    /// so a turn is cut in time about linear in its length however small the budget.
     func split(_ turn: DialogueTurn, index: Int, budget: Int) -> [Piece] {
         let prefix = turn.tag.isEmpty ? "" : turn.tag + " "
         let words = turn.text.split(separator: " ", omittingEmptySubsequences: true)
         var pieces: [Piece] = []
-        var first = 0
+        var first = 0, hint = 1
         while first < words.count {
-            let fit = longestFit(count: words.count - first, budget: budget) { prefix + words[first..<(first + $0)].joined(separator: " ") }
+            let fit = longestFit(count: words.count - first, budget: budget, hint: hint) { prefix + words[first..<(first + $0)].joined(separator: " ") }
             if fit > 0 {
                 let line = prefix + words[first..<(first + fit)].joined(separator: " ")
                 pieces.append(Piece(line: line, tokens: countTokens(line), turn: index, tag: turn.tag))
                 first += fit
+                hint = fit
                 continue
             }
             // One word alone is too long: as many characters as fit (at least one), then the rest.
             let characters = Array(words[first])
-            var from = 0
+            var from = 0, characterHint = 1
             while from < characters.count {
-                let keep = max(1, longestFit(count: characters.count - from, budget: budget) { prefix + String(characters[from..<(from + $0)]) })
+                let keep = max(1, longestFit(count: characters.count - from, budget: budget, hint: characterHint) { prefix + String(characters[from..<(from + $0)]) })
+                characterHint = keep
                 let line = prefix + String(characters[from..<(from + keep)])
                 pieces.append(Piece(line: line, tokens: countTokens(line), turn: index, tag: turn.tag))
                 from += keep
@@ -90,15 +91,26 @@ public struct Windower {
         return pieces
     }
 
-    /// The largest k in 0...count with `countTokens(text(k)) <= budget`, assuming counts grow with k: k doubles
-    /// while it fits, then bisection between the last fit and the first miss.
-    func longestFit(count: Int, budget: Int, _ text: (Int) -> String) -> Int {
-        var fits = 0, probe = 1
-        while probe <= count, countTokens(text(probe)) <= budget {
-            fits = probe
-            probe *= 2
+    /// The largest k in 0...count with `countTokens(text(k)) <= budget`, assuming counts grow with k. The
+    /// search starts at `hint` (the previous piece's length: pieces of one turn are alike) and moves away from
+    /// it in doubling steps, then bisects the last step: a few probes of about k characters each.
+    func longestFit(count: Int, budget: Int, hint: Int = 1, _ text: (Int) -> String) -> Int {
+        guard count > 0 else { return 0 }
+        let start = min(max(1, hint), count)
+        var fits = 0, miss = count + 1, step = 1
+        if countTokens(text(start)) <= budget {
+            fits = start
+            while fits + step <= count {
+                if countTokens(text(fits + step)) <= budget { fits += step; step *= 2 } else { miss = fits + step; break }
+            }
+        } else {
+            miss = start
+            while miss - step >= 1 {
+                if countTokens(text(miss - step)) <= budget { fits = miss - step; break }
+                miss -= step
+                step *= 2
+            }
         }
-        var miss = min(probe, count + 1)
         while miss - fits > 1 {
             let middle = (fits + miss) / 2
             if countTokens(text(middle)) <= budget { fits = middle } else { miss = middle }
