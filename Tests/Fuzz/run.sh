@@ -16,6 +16,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 shared="${CLAIRE_SHARED:-$root/../shared}"
 work="${CLAIRE_FUZZ_WORK:-/tmp/claire-fuzz}"
+export ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 
 targets=(gguf safetensors safetensors-index config tokenizer-json encode pipeline-yaml
          transcript-auto transcript-vtt transcript-srt transcript-text transcript-trs transcript-tei
@@ -63,8 +64,11 @@ case "${1:-}" in
     seconds="${2:?--smoke SECONDS}"; build
     for t in "${targets[@]}"; do
       echo "== $t ($seconds s)"
-      fuzz "$t" -max_total_time="$seconds" 2>&1 | grep -E "^(stat::|INFO: Done|==[0-9]+==ERROR|SUMMARY)" || true
-      [ "${PIPESTATUS[0]}" -eq 0 ] || { echo "fuzz target $t failed: see $work/$t" >&2; exit 1; }
+      mkdir -p "$work/$t"
+      status=0
+      fuzz "$t" -max_total_time="$seconds" >"$work/$t/smoke.log" 2>&1 || status=$?
+      grep -E "^(stat::number_of_executed_units|stat::new_units_added|==[0-9]+==ERROR|SUMMARY)" "$work/$t/smoke.log" || true
+      [ "$status" -eq 0 ] || { tail -40 "$work/$t/smoke.log" >&2; echo "fuzz target $t failed (exit $status): see $work/$t" >&2; exit 1; }
     done ;;
   --replay)
     build; count=0
