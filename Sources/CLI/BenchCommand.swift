@@ -9,7 +9,8 @@ struct BenchCommand: ParsableCommand {
         abstract: "Measure prompt processing and generation speed (tokens/s, median of repetitions) and peak memory.",
         discussion: """
             Like llama-bench -p/-n: prefill runs -p tokens through an empty cache as one prompt; generation, a \
-            separate test as in llama-bench, appends -n tokens one at a time to an empty cache. Token ids are \
+            separate test as in llama-bench, appends -n tokens one at a time to an empty cache, or with --depth D \
+            to a cache already holding D tokens (llama-bench's -d; prefilled untimed). Token ids are \
             fixed pseudo-random values, so runs are comparable. \
             The decode line also reports the weight bytes streamed per second (every matrix is read once per \
             token), to compare with the machine's memory bandwidth.
@@ -24,6 +25,9 @@ struct BenchCommand: ParsableCommand {
     @Option(name: [.customShort("n"), .long], help: "Generated tokens.")
     var generate = 128
 
+    @Option(help: "Tokens already in the cache when generation starts (decode at depth).")
+    var depth = 0
+
     @Option(help: "Timed repetitions; the median is reported.")
     var repetitions = 3
 
@@ -33,13 +37,15 @@ struct BenchCommand: ParsableCommand {
     func validate() throws {
         if prompt < 0 || generate < 0 || prompt + generate == 0 { throw ValidationError("-p and -n must be ≥ 0, not both 0") }
         if repetitions < 1 { throw ValidationError("--repetitions must be at least 1") }
+        if depth < 0 { throw ValidationError("--depth must be ≥ 0") }
     }
 
     func run() throws {
         let model = try modelOptions.load()
         let context = model.config.contextLength
-        guard prompt + generate <= context else {
-            throw CLIError("-p \(prompt) + -n \(generate) = \(prompt + generate) tokens do not fit the model's context of \(context)")
+        guard prompt + generate <= context, depth + generate <= context else {
+            let needed = max(prompt, depth) + generate
+            throw CLIError("-p \(prompt) or --depth \(depth), plus -n \(generate), = \(needed) tokens do not fit the model's context of \(context)")
         }
         let vocabulary = model.config.vocabularySize
         var state: UInt64 = 0x5EED
@@ -49,7 +55,8 @@ struct BenchCommand: ParsableCommand {
         }
         let promptIDs = (0..<prompt).map { _ in nextID() }
         let generatedIDs = (0..<generate).map { _ in nextID() }
-        let session = model.makeSession(maximumBatch: max(1, min(prompt, 512)))
+        let depthIDs = (0..<depth).map { _ in nextID() }
+        let session = model.makeSession(maximumBatch: max(1, min(max(prompt, depth), 512)))
 
         // One untimed warm-up pass faults the mapped weights in.
         try session.appendKeepingLast(promptIDs.isEmpty ? [generatedIDs[0]] : Array(promptIDs.prefix(32)))
@@ -64,6 +71,7 @@ struct BenchCommand: ParsableCommand {
             if generate > 0 {
                 // From an empty cache, as llama-bench's tg test runs, so that the two decode figures compare.
                 session.reset()
+                if depth > 0 { try session.appendKeepingLast(depthIDs) }
                 let start = DispatchTime.now()
                 for id in generatedIDs { try session.appendKeepingLast([id]) }
                 decodeRates.append(Double(generate) / Self.seconds(since: start))
@@ -78,14 +86,15 @@ struct BenchCommand: ParsableCommand {
             Console.out(try JSONText.line([
                 "model": modelOptions.model, "type": type, "threads": model.pool.threadCount,
                 "prefill": ["tokens": prompt, "tokens_per_s": prefill],
-                "decode": ["tokens": generate, "tokens_per_s": decode, "weight_gb_per_s": decode * Double(matrixBytes) / 1e9],
+                "decode": ["tokens": generate, "depth": depth, "tokens_per_s": decode, "weight_gb_per_s": decode * Double(matrixBytes) / 1e9],
                 "rss_bytes": rss, "repetitions": repetitions,
             ]))
         } else {
             Console.out(String(format: "%@ (%@, %d threads)\n", modelOptions.model, type, model.pool.threadCount))
             if prompt > 0 { Console.out(String(format: "prefill  pp%-5d %9.1f tokens/s\n", prompt, prefill)) }
             if generate > 0 {
-                Console.out(String(format: "decode   tg%-5d %9.1f tokens/s  (%.1f GB/s of weights)\n", generate, decode, decode * Double(matrixBytes) / 1e9))
+                let at = depth > 0 ? " @ d\(depth)" : ""
+                Console.out(String(format: "decode   tg%-5d %9.1f tokens/s  (%.1f GB/s of weights)%@\n", generate, decode, decode * Double(matrixBytes) / 1e9, at))
             }
             Console.out(String(format: "peak RSS %.1f MiB (median of %d repetitions)\n", Double(rss) / 1_048_576, repetitions))
         }

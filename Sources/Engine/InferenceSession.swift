@@ -19,7 +19,7 @@ public final class InferenceSession {
     // Activations, [maximumBatch × width] each.
     private let x: Buffer, normed: Buffer, mlpNormed: Buffer, qkv: Buffer, attention: Buffer, projected: Buffer
     private let up: Buffer, down: Buffer
-    /// Per worker: attention scores for one head, [maximumBatch × context].
+    /// Per worker: attention scores of one token's heads in one K/V group, [heads per group × context].
     private let scores: [Buffer]
     /// Per layer: K and V, [kvHeads][context][headDim].
     private let keys: [Buffer], values: [Buffer]
@@ -53,7 +53,7 @@ public final class InferenceSession {
         down = Buffer(b * hidden)
         let configuration = model.config
         let cacheSize = configuration.kvHeadCount * configuration.contextLength * configuration.headDimension
-        scores = (0..<model.pool.threadCount).map { _ in Buffer(b * configuration.contextLength) }
+        scores = (0..<model.pool.threadCount).map { _ in Buffer((configuration.headCount / configuration.kvHeadCount) * configuration.contextLength) }
         keys = (0..<configuration.layerCount).map { _ in Buffer(cacheSize) }
         values = (0..<configuration.layerCount).map { _ in Buffer(cacheSize) }
         logits = [Float](repeating: 0, count: configuration.vocabularySize)
@@ -278,29 +278,45 @@ public final class InferenceSession {
         }
     }
 
-    /// Causal attention of the batch's queries (the rows in `queries`) over every cached position, head by
-    /// head on the pool; row t's output goes to row t of `attention`.
+    /// Causal attention of the batch's queries (the rows in `queries`) over the cached positions; row t's
+    /// output goes to row t of `attention`.
+    ///
+    /// The query heads that share one K/V head (all 71 of Falcon-7B's) are contiguous in the QKV row and in the
+    /// output row, so for one token and one K/V group the scores are a single small matrix product
+    /// [heads of the group × head dim] · Kᵀ over the positions that token sees, and the output another. Reading
+    /// the cached K and V once per group instead of once per head is what keeps decode at depth close to decode
+    /// from an empty cache: per token that is one pass over the cache per layer instead of 71. Only the visible
+    /// (causal) positions are computed, so a prompt also does half the work of a full square of scores.
     private func attend(layer: Int, tokens: Int, queries: Range<Int>) {
-        let keyCount = position + tokens
         let scale = 1 / Float(headDim).squareRoot()
         let perGroup = heads / kvHeads
         let start = position
-        model.pool.parallelFor(heads) { worker, headRange in
+        // Work items are (token, group, slice of the group's heads). A single decoded token on a multi-query
+        // model is one group: split its heads so that every worker has a share.
+        let groupItems = queries.count * kvHeads
+        let slices = groupItems >= 2 * model.pool.threadCount ? 1 : min(perGroup, model.pool.threadCount)
+        let headsPerSlice = (perGroup + slices - 1) / slices
+        let alibi = config.alibi
+        model.pool.parallelFor(groupItems * slices) { worker, itemRange in
             let s = scores[worker].pointer
-            for h in headRange {
-                let g = h / perGroup
+            for item in itemRange {
+                let slice = item % slices
+                let g = (item / slices) % kvHeads
+                let t = queries.lowerBound + item / (slices * kvHeads)
+                let firstHead = g * perGroup + slice * headsPerSlice
+                let headCount = min(headsPerSlice, (g + 1) * perGroup - firstHead)
+                guard headCount > 0 else { continue }
+                let visible = start + t + 1
                 let k = keys[layer].pointer + g * context * headDim
                 let v = values[layer].pointer + g * context * headDim
-                let alibi = config.alibi
-                // scores[t][j] = q_t · k_j, scaled here unless ALiBi must be added first (HF adds it before 1/√d).
-                BLAS.multiplyTransposed(m: queries.count, n: keyCount, k: headDim, alpha: alibi ? 1 : scale,
-                                        a: qkv.pointer + queries.lowerBound * qkvDim + queryOffset(h), lda: qkvDim, b: k, ldb: headDim,
-                                        c: s, ldc: keyCount)
-                for t in 0..<queries.count {
-                    let row = s + t * keyCount
-                    let visible = start + queries.lowerBound + t + 1
+                // scores[h][j] = q_h · k_j, scaled here unless ALiBi must be added first (HF adds it before 1/√d).
+                BLAS.multiplyTransposed(m: headCount, n: visible, k: headDim, alpha: alibi ? 1 : scale,
+                                        a: qkv.pointer + t * qkvDim + queryOffset(firstHead), lda: headDim, b: k, ldb: headDim,
+                                        c: s, ldc: visible)
+                for r in 0..<headCount {
+                    let row = s + r * visible
                     if alibi {
-                        let slope = model.alibiSlopes[h]
+                        let slope = model.alibiSlopes[firstHead + r]
                         for j in 0..<visible {
                             // transformers multiplies bf16 slopes by the positions in bf16: reproduce the rounding.
                             let bias = HalfPrecision.float(fromBFloat16: HalfPrecision.bfloat16(from: slope * Float(j)))
@@ -308,10 +324,9 @@ public final class InferenceSession {
                         }
                     }
                     VectorMath.softmax(row, visible)
-                    for j in visible..<keyCount { row[j] = 0 }
                 }
-                BLAS.multiply(m: queries.count, n: headDim, k: keyCount, a: s, lda: keyCount, b: v, ldb: headDim,
-                              c: attention.pointer + queries.lowerBound * hidden + h * headDim, ldc: hidden)
+                BLAS.multiply(m: headCount, n: headDim, k: visible, a: s, lda: visible, b: v, ldb: headDim,
+                              c: attention.pointer + t * hidden + firstHead * headDim, ldc: headDim)
             }
         }
     }
