@@ -12,6 +12,7 @@ struct ClairePipeline: AsyncParsableCommand {
             BenchCommand.self,
             BenchKernelsCommand.self,
             BenchTranscriptsCommand.self,
+            BenchHashCommand.self,
             GenerateCommand.self,
             PerplexityCommand.self,
             InspectCommand.self,

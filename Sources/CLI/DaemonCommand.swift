@@ -51,8 +51,8 @@ struct DaemonCommand: AsyncParsableCommand {
         // The pipeline's identity covers what the command line replaced.
         var identity = [UInt8](try Data(contentsOf: URL(fileURLWithPath: options.pipeline)))
         identity += Array("\n# model=\(spec.model.path) input=\(spec.input.paths) output=\(spec.output.dir)".utf8)
-        let pipelineHash = SHA256.hex(identity)
-        let modelHash = try SHA256.hex(ofTree: spec.model.path)
+        let pipelineHash = ContentHash.hex(identity)
+        let modelHash = try ContentHash.hex(ofTree: spec.model.path)
         let (engine, preparer) = try PipelineOptions.engine(for: spec)
         // The daemon logs one line per file itself; the runner's own line would repeat it.
         var quietRunner = logger

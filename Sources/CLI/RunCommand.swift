@@ -63,8 +63,8 @@ struct RunCommand: ParsableCommand {
         }
         progress.finish()
         let manifest = RunManifest(
-            pipelineName: spec.name, pipelineFile: options.pipeline, pipelineHash: try SHA256.hex(ofFile: options.pipeline),
-            model: spec.model.path, modelHash: try SHA256.hex(ofTree: spec.model.path), started: started, finished: Date(), files: results)
+            pipelineName: spec.name, pipelineFile: options.pipeline, pipelineHash: try ContentHash.hex(ofFile: options.pipeline),
+            model: spec.model.path, modelHash: try ContentHash.hex(ofTree: spec.model.path), started: started, finished: Date(), files: results)
         try manifest.write(to: OutputLayout(directory: outputDirectory).manifest)
         let failed = results.filter { $0.error != nil }
         Console.error("\(results.count - failed.count) of \(results.count) files done, \(failed.count) failed; outputs in \(outputDirectory)")

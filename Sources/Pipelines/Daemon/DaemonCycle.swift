@@ -41,7 +41,7 @@ public final class DaemonCycle {
             let started = Date()
             let contentHash: String
             do {
-                contentHash = try SHA256.hex(ofFile: file.path)
+                contentHash = try ContentHash.hex(ofFile: file.path)
             } catch {
                 summary.failed += 1
                 logger.error("file failed", metadata: ["file": "\(file.path)", "error": "\(error)"])
