@@ -20,10 +20,10 @@ public final class DaemonCycle {
     public let pipelineHash: String
     public let modelHash: String
     public let runner: PipelineRunner
-    public let ledger: Ledger
+    public let ledger: any Ledger
     private let logger: Logger
 
-    public init(spec: PipelineSpec, pipelineHash: String, modelHash: String, runner: PipelineRunner, ledger: Ledger, logger: Logger) {
+    public init(spec: PipelineSpec, pipelineHash: String, modelHash: String, runner: PipelineRunner, ledger: any Ledger, logger: Logger) {
         self.spec = spec
         self.pipelineHash = pipelineHash
         self.modelHash = modelHash
