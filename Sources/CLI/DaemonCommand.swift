@@ -44,7 +44,7 @@ struct DaemonCommand: AsyncParsableCommand {
         var logger = Logger(label: "claire-pipeline.daemon")
         logger.logLevel = .info
         let daemon = try Daemon.sqlite(spec: spec, statePath: state, schedule: once ? nil : schedule, logger: logger) { spec in
-            let (engine, preparer) = try PipelineOptions.engine(for: spec)
+            let (engine, preparer) = try PipelineModel.open(for: spec)
             // The daemon logs one line per file itself; the runner's own line would repeat it.
             var quietRunner = logger
             quietRunner.logLevel = .warning

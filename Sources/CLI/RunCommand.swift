@@ -29,7 +29,7 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let spec = try options.loadSpec()
         let files = try PipelineRun.inputs(of: spec)
-        let (engine, preparer) = try PipelineOptions.engine(for: spec)
+        let (engine, preparer) = try PipelineModel.open(for: spec)
         let runner = PipelineRunner(spec: spec, generator: engine, preparer: preparer, logger: Logger(label: "claire-pipeline.run"))
         runner.windowLimit = limit
         let run = PipelineRun(runner: runner)

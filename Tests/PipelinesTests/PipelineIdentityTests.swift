@@ -44,8 +44,8 @@ struct PipelineIdentityTests {
         let spec = try PipelineLoader.load(path: try writePipeline(in: root).path)
         let ledger = try SQLiteLedger(path: root.appendingPathComponent("state.sqlite").path)
         let daemon = try Daemon(spec: spec, schedule: nil, ledger: ledger, lock: nil, logger: Logger(label: "test")) { spec in
-            let engine = try EngineTextGenerator(path: spec.model.path, threads: 1)
-            return PipelineRunner(spec: spec, generator: engine, preparer: TranscriptPreparer(tokenizer: engine.falconTokenizer), logger: Logger(label: "test"))
+            let (engine, preparer) = try PipelineModel.open(for: spec)
+            return PipelineRunner(spec: spec, generator: engine, preparer: preparer, logger: Logger(label: "test"))
         }
         #expect(try ledger.storedHash(for: FileStamp(path: Self.model)) == daemon.identity.modelHash)
         // A stamp that no longer matches (the model rewritten) is not answered from the ledger.
