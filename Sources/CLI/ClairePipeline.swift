@@ -12,6 +12,7 @@ struct ClairePipeline: AsyncParsableCommand {
             BenchCommand.self,
             BenchKernelsCommand.self,
             BenchTranscriptsCommand.self,
+            BenchHashCommand.self,
             GenerateCommand.self,
             PerplexityCommand.self,
             InspectCommand.self,
@@ -23,8 +24,8 @@ struct ClairePipeline: AsyncParsableCommand {
         ]
     )
 
-    /// Parses like ArgumentParser does, but reports our own failures as one `error: …` line (DESIGN.md's
-    /// command-line contract) instead of ArgumentParser's usage dump.
+    /// Parses like ArgumentParser does, but reports our own failures as one `error: …` line and exit status 1
+    /// (what scripts around the tool match on) instead of ArgumentParser's usage dump.
     static func main() async {
         let command: ParsableCommand
         do {
@@ -41,10 +42,9 @@ struct ClairePipeline: AsyncParsableCommand {
             }
         } catch let exitCode as ExitCode {
             Foundation.exit(exitCode.rawValue)
-        } catch let error as ValidationError {
-            exit(withError: error)
-        } catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
-            // `--help` and `help SUBCOMMAND` reach us as ArgumentParser's own (internal) error: it prints the help.
+        } catch where exitCode(for: error) != .failure {
+            // ArgumentParser's own outcomes (help, `help SUBCOMMAND`, validation) carry their own exit codes
+            // (0, 64); anything it does not know maps to plain failure, and that is ours to print.
             exit(withError: error)
         } catch {
             Console.error("error: \(Console.describe(error))")

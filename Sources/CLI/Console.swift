@@ -1,4 +1,5 @@
 import Foundation
+import Pipelines
 
 /// Human output, progress and logs go to stderr; machine output (ids, JSON) goes to stdout.
 enum Console {
@@ -15,12 +16,9 @@ enum Console {
         stdout.flush()
     }
 
-    /// The message of an error as one line: our errors describe themselves; others fall back to Foundation's.
+    /// The message of an error as one line, as the manifest and logs write it.
     static func describe(_ error: Error) -> String {
-        if let described = error as? CustomStringConvertible {
-            return described.description.replacingOccurrences(of: "\n", with: " ")
-        }
-        return error.localizedDescription
+        ErrorText.oneLine(error)
     }
 
     private static let stdout = BufferedOutput(fileDescriptor: 1)

@@ -41,33 +41,21 @@ struct DaemonCommand: AsyncParsableCommand {
         guard once || schedule != nil else {
             throw CLIError("\(options.pipeline): no schedule; give --every, --cron or a schedule in the pipeline, or --once")
         }
-        try FileManager.default.createDirectory(atPath: spec.output.dir, withIntermediateDirectories: true)
-        let statePath = state ?? (spec.output.dir as NSString).appendingPathComponent(".claire-pipeline-state.sqlite")
-        let lock = try DaemonLock(besideDatabase: statePath)
-        let ledger = try Ledger(path: statePath)
         var logger = Logger(label: "claire-pipeline.daemon")
         logger.logLevel = .info
-
-        // The pipeline's identity covers what the command line replaced.
-        var identity = [UInt8](try Data(contentsOf: URL(fileURLWithPath: options.pipeline)))
-        identity += Array("\n# model=\(spec.model.path) input=\(spec.input.paths) output=\(spec.output.dir)".utf8)
-        let pipelineHash = SHA256.hex(identity)
-        let modelHash = try SHA256.hex(ofTree: spec.model.path)
-        let (engine, preparer) = try PipelineOptions.engine(for: spec)
-        // The daemon logs one line per file itself; the runner's own line would repeat it.
-        var quietRunner = logger
-        quietRunner.logLevel = .warning
-        let runner = PipelineRunner(spec: spec, output: spec.output.dir, generator: engine, preparer: preparer, logger: quietRunner)
-        let cycle = DaemonCycle(spec: spec, pipelineHash: pipelineHash, modelHash: modelHash, runner: runner, ledger: ledger, logger: logger)
-        let stop = StopFlag()
-        let service = DaemonService(cycle: cycle, schedule: once ? nil : schedule, stop: stop, logger: logger)
+        let daemon = try Daemon.sqlite(spec: spec, statePath: state, schedule: once ? nil : schedule, logger: logger) { spec in
+            let (engine, preparer) = try PipelineModel.open(for: spec)
+            // The daemon logs one line per file itself; the runner's own line would repeat it.
+            var quietRunner = logger
+            quietRunner.logLevel = .warning
+            return PipelineRunner(spec: spec, generator: engine, preparer: preparer, logger: quietRunner)
+        }
         // The loop returning (after --once, or after a shutdown request) ends the group normally.
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+            services: [.init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
-        withExtendedLifetime(lock) {}
-        if once, service.result.failed > 0 { throw ExitCode(1) }
+        if once, daemon.lastCycle.failed > 0 { throw ExitCode(1) }
     }
 
     func resolvedSchedule(_ spec: PipelineSpec) throws -> ScheduleSpec? {
@@ -84,52 +72,5 @@ struct DaemonCommand: AsyncParsableCommand {
             }
         }
         return spec.schedule
-    }
-}
-
-/// The daemon's loop as a service: cycles on the schedule; graceful shutdown (SIGTERM/SIGINT through the
-/// service group) sets the stop flag, which the runner checks between windows and the sleep wakes on.
-final class DaemonService: Service, @unchecked Sendable {
-    let cycle: DaemonCycle
-    let schedule: ScheduleSpec?
-    let stop: StopFlag
-    let logger: Logger
-    private(set) var result = DaemonCycle.Summary()
-
-    init(cycle: DaemonCycle, schedule: ScheduleSpec?, stop: StopFlag, logger: Logger) {
-        self.cycle = cycle
-        self.schedule = schedule
-        self.stop = stop
-        self.logger = logger
-    }
-
-    func run() async throws {
-        try await withGracefulShutdownHandler {
-            // The engine is synchronous: the loop runs on its own thread so the signal handling stays responsive.
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
-                Thread.detachNewThread { [self] in
-                    do {
-                        try loop()
-                        continuation.resume()
-                    } catch {
-                        continuation.resume(throwing: error)
-                    }
-                }
-            }
-        } onGracefulShutdown: { [stop, logger] in
-            logger.notice("shutdown requested: finishing the current window")
-            stop.set()
-        }
-    }
-
-    private func loop() throws {
-        while true {
-            let started = Date()
-            result = try cycle.run(stop: stop)
-            guard let schedule, !stop.isSet else { return }
-            let next = DaemonCycle.nextRun(after: started, schedule: schedule)
-            logger.info("next cycle", metadata: ["at": "\(ISO8601DateFormatter().string(from: next))"])
-            if stop.sleep(until: next) { return }
-        }
     }
 }

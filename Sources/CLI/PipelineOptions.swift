@@ -24,10 +24,4 @@ struct PipelineOptions: ParsableArguments {
         if let output { spec.output.dir = output }
         return spec
     }
-
-    /// The engine the pipeline names (quantized on load if it asks), and a preparer counting with its tokenizer.
-    static func engine(for spec: PipelineSpec) throws -> (EngineTextGenerator, TranscriptPreparer) {
-        let engine = try EngineTextGenerator(path: spec.model.path, threads: spec.model.threads, quantize: spec.model.quantize)
-        return (engine, TranscriptPreparer(tokenizer: engine.falconTokenizer))
-    }
 }

@@ -19,17 +19,17 @@ struct PrepareCommand: ParsableCommand {
     @Argument(help: "Transcript files (or Kaldi data directories).")
     var files: [String]
 
-    @Option(help: "auto, or one of: \(TranscriptFormat.allCases.map(\.rawValue).joined(separator: ", ")).")
-    var format = "auto"
+    @Option(help: "The reader to use; auto detects it from the content.")
+    var format: FormatChoice = .auto
 
-    @Option(help: "Speaker tags: named, intervenant, dash, none.")
-    var speakers = "named"
+    @Option(help: "Speaker tags.")
+    var speakers: NormalizationOptions.SpeakerTags = .named
 
-    @Option(help: "Casing: keep, lower, asr.")
-    var casing = "keep"
+    @Option(help: "Casing.")
+    var casing: NormalizationOptions.Casing = .keep
 
-    @Option(help: "Bracketed events ([rire], [bruit]): drop or keep.")
-    var events = "drop"
+    @Option(help: "Bracketed events ([rire], [bruit]).")
+    var events: NormalizationOptions.Events = .drop
 
     @Option(help: "Window size in tokens.")
     var window = 2048
@@ -62,19 +62,9 @@ struct PrepareCommand: ParsableCommand {
     }
 
     func options() throws -> (TranscriptFormat?, NormalizationOptions, WindowOptions) {
-        let forced: TranscriptFormat?
-        if format == "auto" { forced = nil } else {
-            guard let f = TranscriptFormat(rawValue: format) else {
-                throw ValidationError("--format \(format) is not auto or one of \(TranscriptFormat.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            forced = f
-        }
-        guard let s = NormalizationOptions.SpeakerTags(rawValue: speakers) else { throw ValidationError("--speakers must be named, intervenant, dash or none") }
-        guard let c = NormalizationOptions.Casing(rawValue: casing) else { throw ValidationError("--casing must be keep, lower or asr") }
-        guard let e = NormalizationOptions.Events(rawValue: events) else { throw ValidationError("--events must be drop or keep") }
         guard window > 0, reserve >= 0, reserve < window else { throw ValidationError("--window must be positive and --reserve smaller than it") }
         guard overlapTurns >= 0 else { throw ValidationError("--overlap-turns must be 0 or more") }
-        return (forced, NormalizationOptions(speakers: s, casing: c, events: e), WindowOptions(window: window, reserve: reserve, overlapTurns: overlapTurns))
+        return (format.forcedFormat, NormalizationOptions(speakers: speakers, casing: casing, events: events), WindowOptions(window: window, reserve: reserve, overlapTurns: overlapTurns))
     }
 
     func run() throws {

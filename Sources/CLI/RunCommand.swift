@@ -28,46 +28,25 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         let spec = try options.loadSpec()
-        let outputDirectory = spec.output.dir
-        let files = try InputEnumerator.files(in: spec.input.paths, include: spec.input.include)
-        let logger = Logger(label: "claire-pipeline.run")
-        let started = Date()
-        let (engine, preparer) = try PipelineOptions.engine(for: spec)
+        let files = try PipelineRun.inputs(of: spec)
+        let (engine, preparer) = try PipelineModel.open(for: spec)
+        let runner = PipelineRunner(spec: spec, generator: engine, preparer: preparer, logger: Logger(label: "claire-pipeline.run"))
+        runner.windowLimit = limit
+        let run = PipelineRun(runner: runner)
         if dryRun {
-            for file in files {
-                do {
-                    let prepared = try preparer.prepare(path: file.path, spec: spec)
-                    for (index, window) in prepared.windows.prefix(limit ?? Int.max).enumerated() {
-                        Console.out(try JSONText.line(["source": file.path, "window": index, "text": window.text, "tokens": engine.countTokens(window.text)]))
-                    }
-                } catch {
-                    Console.error("error: \(Console.describe(error))")
-                }
-            }
+            try run.preview(files: files, countTokens: engine.countTokens, onWindow: { window in
+                Console.out(try JSONText.line(["source": window.source, "window": window.index, "text": window.text, "tokens": window.tokens]))
+            }, onFailure: { _, error in
+                Console.error("error: \(Console.describe(error))")
+            })
             Console.flush()
             return
         }
-        let runner = PipelineRunner(spec: spec, output: outputDirectory, generator: engine, preparer: preparer, logger: logger)
-        runner.windowLimit = limit
         let progress = RunProgress(totalFiles: files.count)
-        var results: [(source: String, outputs: [String], error: String?)] = []
-        for file in files {
-            do {
-                let outputs = try runner.process(file, onEvent: progress.handle)
-                results.append((file.path, outputs.map(\.path), nil))
-            } catch {
-                let message = Console.describe(error)
-                progress.handle(.fileFailed(file, error: message))
-                results.append((file.path, [], message))
-            }
-        }
+        let report = try run.run(files: files, onEvent: progress.handle)
         progress.finish()
-        let manifest = RunManifest(
-            pipelineName: spec.name, pipelineFile: options.pipeline, pipelineHash: try SHA256.hex(ofFile: options.pipeline),
-            model: spec.model.path, modelHash: try SHA256.hex(ofTree: spec.model.path), started: started, finished: Date(), files: results)
-        try manifest.write(to: OutputLayout(directory: outputDirectory).manifest)
-        let failed = results.filter { $0.error != nil }
-        Console.error("\(results.count - failed.count) of \(results.count) files done, \(failed.count) failed; outputs in \(outputDirectory)")
+        let failed = report.failures
+        Console.error("\(report.files.count - failed.count) of \(report.files.count) files done, \(failed.count) failed; outputs in \(spec.output.dir)")
         if !failed.isEmpty {
             for failure in failed { Console.error("error: \(failure.error ?? "")") }
             throw ExitCode(1)

@@ -108,7 +108,7 @@ struct FalconWeights {
     }
 }
 
-/// Tensor names in each file family (FALCON.md §2.2).
+/// Tensor names in each file family: Hugging Face's `transformer.h.N.…` and llama.cpp's GGUF `blk.N.…`.
 struct TensorNames {
     var embedding: String
     var block: (Int) -> String

@@ -1,7 +1,7 @@
 import Foundation
 import Tokenization
 
-/// Perplexity under the project's reference protocol (DESIGN.md): windows of `context` tokens starting every
+/// Perplexity as the reference numbers were computed: windows of `context` tokens starting every
 /// `context` tokens, each scored from its own start (no carried-over cache), exp of the mean negative
 /// log-likelihood over all targets.
 public struct PerplexityResult: Sendable, Equatable {

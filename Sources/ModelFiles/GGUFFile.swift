@@ -53,7 +53,7 @@ public final class GGUFFile: TensorSource, @unchecked Sendable {
             guard metadata.updateValue(value, forKey: key) == nil else { throw reader.error("duplicate metadata key \(key)", at: keyOffset) }
             keys.append(key)
             if key == "general.alignment" {
-                // An unbounded or non-power-of-two alignment is one of the llama.cpp advisories (FALCON.md §8).
+                // An unbounded or non-power-of-two alignment is a published llama.cpp GGUF vulnerability (the padding overflows).
                 guard let requested = value.int, requested > 0, requested.nonzeroBitCount == 1, requested <= 1 << 20 else {
                     throw reader.error("general.alignment \(value) (\(type)) is not a power of two between 1 and 1 MiB", at: valueOffset)
                 }

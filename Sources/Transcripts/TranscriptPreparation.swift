@@ -8,7 +8,7 @@ public struct TranscriptPreparation {
         public var dialogue: NormalizedDialogue
         public var windows: [DialogueWindow]
 
-        /// DESIGN.md's `prepare --json` object.
+        /// The `prepare --json` object (README's `prepare` section lists its fields).
         public func jsonObject() -> [String: Any] {
             [
                 "source": transcript.source, "format": transcript.format.rawValue,

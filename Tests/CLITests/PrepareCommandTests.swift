@@ -17,6 +17,15 @@ struct PrepareCommandTests {
         return url.path
     }
 
+    /// The choices are ArgumentParser's to check: a wrong one is a usage error (64) listing the valid values.
+    @Test(arguments: [("--speakers", "nobody", "'named', 'intervenant', 'dash' or 'none'"), ("--casing", "upper", "'keep', 'lower' or 'asr'"),
+                      ("--events", "all", "'drop' and 'keep'"), ("--format", "docx", "- kaldi")])
+    func aWrongChoiceListsTheValidOnes(option: String, value: String, listed: String) throws {
+        let result = try prepare(["unused.vtt", option, value])
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("'\(value)' is invalid for '\(option)") && result.stderr.contains(listed), "\(result.stderr)")
+    }
+
     @Test func jsonLinesWithTheDesignFields() throws {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("prepare-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)

@@ -4,7 +4,7 @@ import TestSupport
 import Tokenization
 @testable import Engine
 
-/// claire-tiny-fr's perplexity on the held-out FreDraCor plays, by the reference protocol (DESIGN.md).
+/// claire-tiny-fr's perplexity on the held-out FreDraCor plays, by the protocol `PerplexityResult` states.
 @Suite(.enabled(if: SharedFiles.url("reference/corpus/fredracor-test.txt") != nil, "needs ../shared/reference/corpus"))
 struct PerplexityTests {
     /// The model card's 18.9091 "over the first 16,384 tokens" at ctx 1024: 16 windows, 16,384 targets.

@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 @testable import ModelFiles
 
-/// FalconConfig from Hugging Face JSON (every alias and default of FALCON.md §0.12 and §1.1) and from GGUF.
+/// FalconConfig from Hugging Face JSON (every alias and default transformers' FalconConfig accepts) and from GGUF.
 struct FalconConfigTests {
     func config(_ json: [String: Any]) throws -> FalconConfig { try FalconConfig(huggingFaceJSON: json, path: "config.json") }
 

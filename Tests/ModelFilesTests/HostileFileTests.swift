@@ -4,7 +4,7 @@ import TestSupport
 @testable import ModelFiles
 
 /// Broken and hostile files give one-line errors naming the file (and the byte offset), never a crash or a
-/// huge allocation. FALCON.md §8 lists the GGUF parser CVEs these cases come from.
+/// huge allocation. The cases are those of published GGUF parser vulnerabilities (overflowing counts, offsets, alignments).
 struct HostileFileTests {
     /// Little-endian GGUF bytes, built field by field.
     struct GGUFBytes {

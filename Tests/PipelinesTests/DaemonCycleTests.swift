@@ -28,7 +28,7 @@ struct DaemonCycleTests {
         let engine = try EngineTextGenerator(path: model, threads: 1)
         let logger = Logger(label: "test")
         let runner = PipelineRunner(spec: spec, output: output.path, generator: engine, preparer: TranscriptPreparer(tokenizer: engine.falconTokenizer), logger: logger)
-        let ledger = try Ledger(path: root.appendingPathComponent("state.sqlite").path, backoff: .init(initial: 60, maximum: 3600))
+        let ledger = try SQLiteLedger(path: root.appendingPathComponent("state.sqlite").path, backoff: .init(initial: 60, maximum: 3600))
         let cycle = DaemonCycle(spec: spec, pipelineHash: "p1", modelHash: "m1", runner: runner, ledger: ledger, logger: logger)
         var clock = Date(timeIntervalSince1970: 1_000_000)
         let stop = StopFlag()

@@ -36,12 +36,20 @@ private func problems(_ text: String) -> [String] {
 }
 
 @Suite struct PipelineLoaderTests {
+    @Test(arguments: [
+        ("[auto]", InputFormats.auto), ("[vtt]", .forced(.vtt)), ("[vtt, srt]", .bestOf([.vtt, .srt])), ("[auto, trs]", .bestOf([.trs])),
+    ])
+    func inputFormatsAreTyped(list: String, expected: InputFormats) throws {
+        let spec = try load(validPipeline.replacingOccurrences(of: "  paths: [in]", with: "  paths: [in]\n  formats: \(list)"))
+        #expect(spec.input.formats == expected)
+    }
+
     @Test func validPipelineDecodesWithDefaults() throws {
         let spec = try load(validPipeline)
         #expect(spec.name == "test")
         #expect(spec.seed == 3)
         #expect(spec.input.paths == ["in"])
-        #expect(spec.input.formats == ["auto"])
+        #expect(spec.input.formats == .auto)
         #expect(spec.chunk.window == 256 && spec.chunk.reserve == 32 && spec.chunk.overlapTurns == 1)
         #expect(spec.steps.count == 1)
         #expect(spec.steps[0].generation.maxNewTokens == 16)

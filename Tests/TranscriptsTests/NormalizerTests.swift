@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Transcripts
 
-/// Claire's normalization rules (docs/CLAIRE-DATA.md), with the examples of Claire's own tests.
+/// Claire's normalization rules (those of its training data), with the examples of Claire's own tests.
 struct NormalizerTests {
     func transcript(_ turns: [(String, String)], names: [String: String] = [:]) -> Transcript {
         var ids: [String] = []

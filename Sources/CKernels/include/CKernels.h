@@ -2,7 +2,7 @@
 //
 // Our own C (no third-party code). Every entry point has a portable generic body; on x86-64 an AVX2/FMA/F16C
 // body (or an AVX-512 one, where the CPU has it) is chosen once at run time from the CPU's features. Block
-// layouts are GGML's (see docs/FALCON.md §3.4). Type ids are GGML's numeric ids. All functions are allocation-free.
+// layouts are GGML's (its block_q4_0 … block_q6_K structs). Type ids are GGML's numeric ids. All functions are allocation-free.
 #ifndef CKERNELS_H
 #define CKERNELS_H
 

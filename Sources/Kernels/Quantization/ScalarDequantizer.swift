@@ -1,4 +1,4 @@
-/// Plain scalar dequantizers written straight from the block layouts (docs/FALCON.md §3.4): the reference the
+/// Plain scalar dequantizers written straight from GGML's block layouts (its `block_q4_0` … `block_q6_K`): the reference the
 /// C fast paths are compared against bit for bit. Float operations are in the same order as the fast path
 /// (`d·q`, `d·q + m`, `(d·sc)·q − dmin·m`).
 public enum ScalarDequantizer {

@@ -20,10 +20,10 @@ public final class DaemonCycle {
     public let pipelineHash: String
     public let modelHash: String
     public let runner: PipelineRunner
-    public let ledger: Ledger
+    public let ledger: any Ledger
     private let logger: Logger
 
-    public init(spec: PipelineSpec, pipelineHash: String, modelHash: String, runner: PipelineRunner, ledger: Ledger, logger: Logger) {
+    public init(spec: PipelineSpec, pipelineHash: String, modelHash: String, runner: PipelineRunner, ledger: any Ledger, logger: Logger) {
         self.spec = spec
         self.pipelineHash = pipelineHash
         self.modelHash = modelHash
@@ -41,7 +41,7 @@ public final class DaemonCycle {
             let started = Date()
             let contentHash: String
             do {
-                contentHash = try SHA256.hex(ofFile: file.path)
+                contentHash = try ContentHash.hex(ofFile: file.path)
             } catch {
                 summary.failed += 1
                 logger.error("file failed", metadata: ["file": "\(file.path)", "error": "\(error)"])

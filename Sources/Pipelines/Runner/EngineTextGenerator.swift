@@ -5,6 +5,8 @@ import Tokenization
 /// `TextGenerating` over the in-process Falcon engine: one model and one KV-cache session for the whole run.
 public final class EngineTextGenerator: TextGenerating {
     public let modelName: String
+    /// The most tokens (prompt and generated) one generation can hold.
+    public let contextLength: Int
     private let generator: Generator
     private let tokenizer: FalconTokenizer
 
@@ -26,6 +28,7 @@ public final class EngineTextGenerator: TextGenerating {
         tokenizer = try model.opened.requireTokenizer()
         generator = Generator(model: model)
         modelName = path
+        contextLength = model.config.contextLength
     }
 
     public func countTokens(_ text: String) -> Int { tokenizer.encode(text).count }
@@ -44,6 +47,6 @@ public final class EngineTextGenerator: TextGenerating {
         parameters.seed = seed
         let result = try generator.generate(promptIDs: tokenizer.encode(prompt), parameters: parameters, tokenizer: tokenizer)
         return StepGeneration(promptTokens: result.promptIDs.count, text: result.text, generatedTokens: result.ids.count,
-                              stopReason: result.stopReason.rawValue, prefillSeconds: result.prefillSeconds, decodeSeconds: result.decodeSeconds)
+                              stopReason: result.stopReason, prefillSeconds: result.prefillSeconds, decodeSeconds: result.decodeSeconds)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Transcripts
 
 /// Runs a pipeline's steps over input files: prepare → render each step's prompt per window → generate →
 /// write one JSON-lines file per (source, step), atomically. The model is loaded once by the caller and
@@ -41,11 +42,13 @@ public final class PipelineRunner {
             for (index, window) in windows.enumerated() {
                 if shouldStop() { throw CancellationError() }
                 let seed = SeedDerivation.seed(base: step.generation.seed ?? spec.seed, source: file.relative, window: index, step: step.id)
-                let prompt = step.template.render(variables(window: window, index: index, count: windows.count, prepared: prepared, file: file, step: step))
+                let prompt = step.template.render(PromptVariables(
+                    window: window.text, speakers: window.speakers, nextSpeaker: window.nextSpeaker, source: file.path,
+                    format: prepared.format.rawValue, windowIndex: index, windowCount: windows.count, pipeline: spec.name, step: step).values)
                 let result = try generator.generate(prompt: prompt, generation: step.generation, seed: seed)
                 lines += try OutputRecord.line(spec: spec, step: step, file: file, format: prepared.format, window: index,
                                                seed: seed, model: generator.modelName, result: result)
-                markdown += "## Window \(index + 1) of \(windows.count)\n\n```\n\(prompt)\n```\n\n**\(step.kind.rawValue)** (\(result.stopReason)):\n\n\(result.text)\n\n"
+                markdown += "## Window \(index + 1) of \(windows.count)\n\n```\n\(prompt)\n```\n\n**\(step.kind.rawValue)** (\(result.stopReason.rawValue)):\n\n\(result.text)\n\n"
                 onEvent(.windowFinished(file, window: index, step: step.id, generatedTokens: result.generatedTokens,
                                         seconds: result.prefillSeconds + result.decodeSeconds))
             }
@@ -62,27 +65,18 @@ public final class PipelineRunner {
         onEvent(.fileFinished(file, outputs: written))
         return written
     }
-
-    private func variables(window: PreparedWindow, index: Int, count: Int, prepared: PreparedSource, file: InputFile, step: StepSpec) -> [String: Any] {
-        [
-            "window": window.text, "speakers": window.speakers, "speaker_list": window.speakers.joined(separator: ", "),
-            "next_speaker": step.kind == .completeTurn ? window.nextSpeaker : "", "source": file.path,
-            "source_name": URL(fileURLWithPath: file.path).lastPathComponent, "format": prepared.format,
-            "window_index": index, "window_number": index + 1, "window_count": count, "pipeline": spec.name, "step": step.id,
-        ]
-    }
 }
 
-/// One output record (DESIGN.md's `run` record), as a JSON line with sorted keys.
+/// One output record of `run` (the fields README's output section lists), as a JSON line with sorted keys.
 enum OutputRecord {
-    static func line(spec: PipelineSpec, step: StepSpec, file: InputFile, format: String, window: Int, seed: UInt64,
+    static func line(spec: PipelineSpec, step: StepSpec, file: InputFile, format: TranscriptFormat, window: Int, seed: UInt64,
                      model: String, result: StepGeneration) throws -> String {
         let g = step.generation
         let seconds = result.prefillSeconds + result.decodeSeconds
         let object: [String: Any] = [
-            "pipeline": spec.name, "source": file.path, "format": format, "window": window, "step": step.id,
+            "pipeline": spec.name, "source": file.path, "format": format.rawValue, "window": window, "step": step.id,
             "kind": step.kind.rawValue, "prompt_tokens": result.promptTokens, "text": result.text,
-            "generated_tokens": result.generatedTokens, "stop_reason": result.stopReason, "model": model,
+            "generated_tokens": result.generatedTokens, "stop_reason": result.stopReason.rawValue, "model": model,
             "seed": NSNumber(value: seed),
             "parameters": [
                 "max_new_tokens": g.maxNewTokens, "temperature": g.temperature, "top_k": g.topK, "top_p": g.topP,

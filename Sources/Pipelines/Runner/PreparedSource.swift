@@ -1,10 +1,14 @@
+import Engine
+import Transcripts
+
 /// One input file turned into windows ready for prompting.
 public struct PreparedSource: Sendable {
     public var source: String
-    public var format: String
+    /// The reader that read it.
+    public var format: TranscriptFormat
     public var windows: [PreparedWindow]
 
-    public init(source: String, format: String, windows: [PreparedWindow]) {
+    public init(source: String, format: TranscriptFormat, windows: [PreparedWindow]) {
         self.source = source
         self.format = format
         self.windows = windows
@@ -35,11 +39,11 @@ public struct StepGeneration: Sendable {
     public var promptTokens: Int
     public var text: String
     public var generatedTokens: Int
-    public var stopReason: String
+    public var stopReason: StopReason
     public var prefillSeconds: Double
     public var decodeSeconds: Double
 
-    public init(promptTokens: Int, text: String, generatedTokens: Int, stopReason: String, prefillSeconds: Double, decodeSeconds: Double) {
+    public init(promptTokens: Int, text: String, generatedTokens: Int, stopReason: StopReason, prefillSeconds: Double, decodeSeconds: Double) {
         self.promptTokens = promptTokens
         self.text = text
         self.generatedTokens = generatedTokens

@@ -51,7 +51,7 @@ public enum PipelineLoader {
                 problems.add("input.formats: unknown format '\(format)'\(DidYouMean.hint(for: format, among: InputFormats.names)); known: \(InputFormats.names.joined(separator: ", "))", at: node.mark)
             }
         }
-        return InputSpec(paths: paths, formats: formats, include: map.strings("include") ?? [])
+        return InputSpec(paths: paths, formats: InputFormats(names: formats), include: map.strings("include") ?? [])
     }
 
     private static func decodeNormalize(_ node: YAMLNode, _ problems: ProblemList) -> NormalizeSpec {
@@ -184,9 +184,29 @@ public enum PipelineLoader {
     }
 }
 
-/// The input format names a pipeline may list (`auto` picks by extension and content).
-public enum InputFormats {
+/// Which readers a pipeline allows for its inputs (`input.formats`).
+public enum InputFormats: Sendable, Equatable {
+    /// By extension and content, among every reader (`[auto]`, the default).
+    case auto
+    /// Exactly this reader (one format named).
+    case forced(TranscriptFormat)
+    /// The one of these the file's content matches best (several named; `auto` among them adds nothing).
+    case bestOf([TranscriptFormat])
+
+    /// The names a pipeline may list.
     public static let names = ["auto"] + TranscriptFormat.allCases.map(\.rawValue)
+
+    /// From checked names (unknown ones are reported by the loader and dropped here).
+    init(names: [String]) {
+        let formats = names.compactMap(TranscriptFormat.init(rawValue:))
+        if names.count > 1 {
+            self = .bestOf(formats)
+        } else if let format = formats.first {
+            self = .forced(format)
+        } else {
+            self = .auto
+        }
+    }
 }
 
 /// What each step kind does when the pipeline does not say.

@@ -21,8 +21,7 @@ public struct PipelineSpec: Sendable {
 
 public struct InputSpec: Sendable {
     public var paths: [String]
-    /// `["auto"]` (by extension and content) or explicit format names.
-    public var formats: [String]
+    public var formats: InputFormats
     /// File-name patterns (`*.vtt`), all files when empty.
     public var include: [String]
 }

@@ -25,9 +25,9 @@ public struct NormalizedDialogue: Sendable, Equatable {
     public func rendered() -> String { turns.map(\.line).joined(separator: "\n") }
 }
 
-/// Turns a `Transcript` into Claire's dialogue format, following the rules of Claire's training data (see
-/// docs/CLAIRE-DATA.md): corpus transcription marks reduced (`TranscriptionConventions`), events removed,
-/// empty turns dropped, neighbouring turns of one speaker merged,
+/// Turns a `Transcript` into Claire's dialogue format, following the rules of Claire's training data (those of
+/// OpenLLM-France/Lit-Claire's text normalization and its tests): corpus transcription marks reduced
+/// (`TranscriptionConventions`), events removed, empty turns dropped, neighbouring turns of one speaker merged,
 /// typography as Claire's inference normalizer, speaker tags and casing as configured.
 public struct Normalizer: Sendable {
     public var options: NormalizationOptions

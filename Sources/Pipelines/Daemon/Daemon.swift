@@ -1,0 +1,81 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// A pipeline run on a schedule, as a service: it owns the lock on its state, the ledger, the pipeline's
+/// identity and the loop of cycles. Graceful shutdown (SIGTERM/SIGINT through the service group) sets the stop
+/// flag, which the runner checks between windows and the sleep between cycles wakes on. Without a schedule it
+/// runs one cycle and returns.
+public final class Daemon: Service, @unchecked Sendable {  // `lastCycle` is written by the loop's thread only, read after `run` returns
+    /// Builds the model side once the daemon holds its state, so a second daemon fails before loading a model.
+    public typealias MakeRunner = (PipelineSpec) throws -> PipelineRunner
+
+    public let spec: PipelineSpec
+    public let schedule: ScheduleSpec?
+    public let ledger: any Ledger
+    public let identity: PipelineIdentity
+    public let cycle: DaemonCycle
+    public let stop = StopFlag()
+    /// Held, not used: the `flock` lasts as long as the daemon.
+    private let lock: DaemonLock?
+    private let logger: Logger
+    /// The last cycle's counts (the only one with `--once`).
+    public private(set) var lastCycle = DaemonCycle.Summary()
+
+    /// `lock` is held for the daemon's life; a ledger that coordinates daemons itself passes none.
+    public init(spec: PipelineSpec, schedule: ScheduleSpec?, ledger: any Ledger, lock: DaemonLock?, logger: Logger,
+                models: FileHashCache = .process, makeRunner: MakeRunner) throws {
+        self.spec = spec
+        self.schedule = schedule
+        self.ledger = ledger
+        self.lock = lock
+        self.logger = logger
+        identity = try PipelineIdentity(spec: spec, models: models, store: ledger)
+        cycle = DaemonCycle(spec: spec, pipelineHash: identity.hash, modelHash: identity.modelHash, runner: try makeRunner(spec),
+                            ledger: ledger, logger: logger)
+    }
+
+    /// The default state: a SQLite ledger inside the output folder.
+    public static func defaultStatePath(for spec: PipelineSpec) -> String {
+        (spec.output.dir as NSString).appendingPathComponent(".claire-pipeline-state.sqlite")
+    }
+
+    /// A daemon on a SQLite ledger at `statePath` (default `defaultStatePath(for:)`), locked against a second one.
+    public static func sqlite(spec: PipelineSpec, statePath: String?, schedule: ScheduleSpec?, logger: Logger,
+                              makeRunner: MakeRunner) throws -> Daemon {
+        try FileManager.default.createDirectory(atPath: spec.output.dir, withIntermediateDirectories: true)
+        let path = statePath ?? defaultStatePath(for: spec)
+        let lock = try DaemonLock(besideDatabase: path)
+        return try Daemon(spec: spec, schedule: schedule, ledger: try SQLiteLedger(path: path), lock: lock, logger: logger, makeRunner: makeRunner)
+    }
+
+    public func run() async throws {
+        try await withGracefulShutdownHandler {
+            // The engine is synchronous: the loop runs on its own thread so the signal handling stays responsive.
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+                Thread.detachNewThread { [self] in
+                    do {
+                        try loop()
+                        continuation.resume()
+                    } catch {
+                        continuation.resume(throwing: error)
+                    }
+                }
+            }
+        } onGracefulShutdown: { [stop, logger] in
+            logger.notice("shutdown requested: finishing the current window")
+            stop.set()
+        }
+    }
+
+    private func loop() throws {
+        while true {
+            let started = Date()
+            lastCycle = try cycle.run(stop: stop)
+            guard let schedule, !stop.isSet else { return }
+            let next = DaemonCycle.nextRun(after: started, schedule: schedule)
+            logger.info("next cycle", metadata: ["at": "\(ISO8601DateFormatter().string(from: next))"])
+            if stop.sleep(until: next) { return }
+        }
+    }
+}
