@@ -1,9 +1,9 @@
 /// The in-text marks of French oral corpora, reduced to words before a turn is rendered for Claire.
 ///
-/// Claire's training text (CLAIRE-DATA.md §6) has words, speaker tags and a few `[event]` marks only; the
-/// converters that produced it are not public, so these rules are ours. Every family keeps the words and
-/// turns its marks into nothing or into an `[event]` mark, which the normalizer then drops (`events: drop`,
-/// the default) or keeps in lower case (`events: keep`).
+/// Claire's training text (the Claire French Dialogue Dataset) has words, speaker tags and a few `[event]`
+/// marks only; the converters that produced it are not public, so these rules are ours. Every family keeps
+/// the words and turns its marks into nothing or into an `[event]` mark, which the normalizer then drops
+/// (`events: drop`, the default) or keeps in lower case (`events: keep`).
 ///
 /// **Spoken-corpus marks** (ESLO/Orléans, Transcriber in-text, TCOF, CLAPI/ICOR, ORFEO/CEFC, TEI-CORPO),
 /// applied to every format that is not CHAT or ASR output:
