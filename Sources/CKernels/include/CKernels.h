@@ -30,6 +30,18 @@ static inline void ck_cpu_relax(void) {
 #endif
 }
 
+/// What the kernels know of a GGML type (all zeros for a type they do not know): its block layout, the
+/// activation format its integer dot product wants (0 if none), and which bodies it has on some CPU.
+typedef struct {
+    int64_t block_values, block_bytes;
+    uint32_t activation_type;
+    int32_t has_decode;          ///< ck_dot_rows computes it
+    int32_t has_dequantize;      ///< ck_dequantize_row computes it
+    int32_t has_prefill_panels;  ///< ck_gemm_rows reads it (where the CPU has AVX2)
+    int32_t has_prefill_int8;    ///< ck_gemm_i8 reads it (where the CPU has AVX-512 VNNI)
+} ck_type_info;
+ck_type_info ck_type_traits(uint32_t type);
+
 /// 1 when the AVX2/FMA/F16C bodies are in use, 0 for the generic ones.
 int ck_uses_avx2(void);
 /// Forces the generic bodies (1) or the best available (0); for tests and benchmarks.
@@ -94,6 +106,9 @@ int ck_gemm_rows_uses_avx512(void);
 /// 1 when ck_gemm_rows has a fast body for rows of `count` values stored as `type`.
 int ck_gemm_rows_supported(uint32_t type, int64_t count);
 int64_t ck_gemm_rows_scratch_floats(void);
+/// The rows ck_gemm_rows widens or dequantizes at a time: callers splitting a product between threads give
+/// each a multiple of it.
+int64_t ck_gemm_rows_row_block(void);
 /// Prefill on 8-bit integer products (AVX-512 VNNI) for Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 weights: activations
 /// are quantized to 8-bit blocks as in decode, then out[t*ldo + r] = Σ_blocks d_w·d_a·(q_w·q_a) (+ m_w·s_a)
 /// for t < tokens, r in [row_begin, row_end). 1 when this CPU has the body for weights `type` with rows of
@@ -103,6 +118,8 @@ int ck_gemm_i8_supported(uint32_t type, int64_t count);
 int64_t ck_gemm_i8_activation_bytes(int64_t tokens, int64_t count);
 /// Bytes of scratch each concurrent ck_gemm_i8 caller needs.
 int64_t ck_gemm_i8_scratch_bytes(void);
+/// The weight rows ck_gemm_i8 unpacks at a time (split products between threads in multiples of it).
+int64_t ck_gemm_i8_row_block(void);
 /// Quantizes and packs the token groups [group_begin, group_end) (8 tokens each; tokens past `tokens` are
 /// padding) of x (rows `ldx` apart). Returns 0, or -1 when `count` is not a multiple of 32.
 int ck_gemm_i8_pack_activations(const float *x, int64_t ldx, int64_t tokens, int64_t group_begin, int64_t group_end,
