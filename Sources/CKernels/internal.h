@@ -4,6 +4,13 @@
 #define CKERNELS_INTERNAL_H
 #include <stdint.h>
 
+/// GGML ids of the types handled here (the public functions take them as uint32_t).
+enum {
+    CK_F32 = 0, CK_F16 = 1, CK_BF16 = 30,
+    CK_Q4_0 = 2, CK_Q4_1 = 3, CK_Q5_0 = 6, CK_Q5_1 = 7, CK_Q8_0 = 8, CK_Q8_1 = 9,
+    CK_Q2_K = 10, CK_Q3_K = 11, CK_Q4_K = 12, CK_Q5_K = 13, CK_Q6_K = 14, CK_Q8_K = 15,
+};
+
 /// Σ over `nb` blocks of weight row `w` · activation blocks `a`.
 typedef float (*ck_row_dot)(int64_t nb, const void *w, const void *a);
 
