@@ -5,5 +5,7 @@ import Kernels
 extension TensorType: ExpressibleByArgument {
     public init?(argument: String) { self.init(fileTypeName: argument) }
     public static var allValueStrings: [String] { fileTypes.map(\.argumentName) }
+    /// None: the defaults ArgumentParser derives for a raw-valued enum would list the GGML ids.
+    public static var allValueDescriptions: [String: String] { [:] }
     public var defaultValueDescription: String { argumentName }
 }
