@@ -38,7 +38,7 @@ let package = Package(
         .target(
             name: "Pipelines",
             dependencies: [
-                "CYAML", "Engine", "ModelFiles", "Tokenization", "Transcripts",
+                "CYAML", "Engine", "Kernels", "ModelFiles", "Tokenization", "Transcripts",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Mustache", package: "swift-mustache"),
@@ -63,8 +63,8 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CKernels", "ModelFiles", "TestSupport"]),
         .testTarget(name: "TokenizationTests", dependencies: ["Tokenization", "ModelFiles", "TestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "TestSupport"]),
-        .testTarget(name: "EngineTests", dependencies: ["Engine", "ModelFiles", "Tokenization", "TestSupport"]),
+        .testTarget(name: "ModelFilesTests", dependencies: ["ModelFiles", "Kernels", "TestSupport"]),
+        .testTarget(name: "EngineTests", dependencies: ["Engine", "Kernels", "ModelFiles", "Tokenization", "TestSupport"]),
         .testTarget(name: "TranscriptsTests", dependencies: ["Transcripts", "Tokenization", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "TestSupport"]),

@@ -186,33 +186,38 @@ AVX2 static inline void store_block(__m256i q, float d, float m, int has_min, fl
     }
 }
 
-AVX2 int ck_dequantize_small_avx2(uint32_t type, const void *row, float *out, int64_t count) {
-    const int64_t nb = count / 32;
-    switch (type) {
-    case CK_Q4_0: { const ck_q4_0 *b = row;
-        for (int64_t i = 0; i < nb; i++) store_block(_mm256_sub_epi8(nibbles32(b[i].qs), _mm256_set1_epi8(8)), half(b[i].d), 0, 0, out + 32 * i);
-        return 0; }
-    case CK_Q4_1: { const ck_q4_1 *b = row;
-        for (int64_t i = 0; i < nb; i++) store_block(nibbles32(b[i].qs), half(b[i].d), half(b[i].m), 1, out + 32 * i);
-        return 0; }
-    case CK_Q5_0: { const ck_q5_0 *b = row;
-        for (int64_t i = 0; i < nb; i++) {
-            uint32_t h; memcpy(&h, b[i].qh, 4);
-            const __m256i q = _mm256_sub_epi8(_mm256_or_si256(nibbles32(b[i].qs), bit4_from_bits(h)), _mm256_set1_epi8(16));
-            store_block(q, half(b[i].d), 0, 0, out + 32 * i);
-        }
-        return 0; }
-    case CK_Q5_1: { const ck_q5_1 *b = row;
-        for (int64_t i = 0; i < nb; i++) {
-            uint32_t h; memcpy(&h, b[i].qh, 4);
-            store_block(_mm256_or_si256(nibbles32(b[i].qs), bit4_from_bits(h)), half(b[i].d), half(b[i].m), 1, out + 32 * i);
-        }
-        return 0; }
-    case CK_Q8_0: { const ck_q8_0 *b = row;
-        for (int64_t i = 0; i < nb; i++) store_block(_mm256_loadu_si256((const __m256i *)b[i].qs), half(b[i].d), 0, 0, out + 32 * i);
-        return 0; }
-    default: return -1;
+/// Bit for bit like the generic bodies, one function per type (traits.c points at them).
+AVX2 int ck_dequantize_q4_0_avx2(const void *row, float *out, int64_t count) {
+    const ck_q4_0 *b = row;
+    for (int64_t i = 0; i < count / 32; i++) store_block(_mm256_sub_epi8(nibbles32(b[i].qs), _mm256_set1_epi8(8)), half(b[i].d), 0, 0, out + 32 * i);
+    return 0;
+}
+AVX2 int ck_dequantize_q4_1_avx2(const void *row, float *out, int64_t count) {
+    const ck_q4_1 *b = row;
+    for (int64_t i = 0; i < count / 32; i++) store_block(nibbles32(b[i].qs), half(b[i].d), half(b[i].m), 1, out + 32 * i);
+    return 0;
+}
+AVX2 int ck_dequantize_q5_0_avx2(const void *row, float *out, int64_t count) {
+    const ck_q5_0 *b = row;
+    for (int64_t i = 0; i < count / 32; i++) {
+        uint32_t h; memcpy(&h, b[i].qh, 4);
+        const __m256i q = _mm256_sub_epi8(_mm256_or_si256(nibbles32(b[i].qs), bit4_from_bits(h)), _mm256_set1_epi8(16));
+        store_block(q, half(b[i].d), 0, 0, out + 32 * i);
     }
+    return 0;
+}
+AVX2 int ck_dequantize_q5_1_avx2(const void *row, float *out, int64_t count) {
+    const ck_q5_1 *b = row;
+    for (int64_t i = 0; i < count / 32; i++) {
+        uint32_t h; memcpy(&h, b[i].qh, 4);
+        store_block(_mm256_or_si256(nibbles32(b[i].qs), bit4_from_bits(h)), half(b[i].d), half(b[i].m), 1, out + 32 * i);
+    }
+    return 0;
+}
+AVX2 int ck_dequantize_q8_0_avx2(const void *row, float *out, int64_t count) {
+    const ck_q8_0 *b = row;
+    for (int64_t i = 0; i < count / 32; i++) store_block(_mm256_loadu_si256((const __m256i *)b[i].qs), half(b[i].d), 0, 0, out + 32 * i);
+    return 0;
 }
 
 /// Σ_g sc[g]·Σ_{i∈g} q[i]·a[i] over a 256-block unpacked to signed bytes, 16 scales of 16.
@@ -336,7 +341,9 @@ AVX2 float ck_dot_q6_k_avx2(int64_t nb, const void *w, const void *act) {
 #define FALLBACK(T) float ck_dot_##T##_avx2(int64_t nb, const void *w, const void *a) { return ck_dot_##T##_generic(nb, w, a); }
 FALLBACK(q4_0) FALLBACK(q4_1) FALLBACK(q5_0) FALLBACK(q5_1) FALLBACK(q8_0)
 FALLBACK(q2_k) FALLBACK(q3_k) FALLBACK(q4_k) FALLBACK(q5_k) FALLBACK(q6_k)
-int ck_dequantize_small_avx2(uint32_t type, const void *row, float *out, int64_t count) { return -1; }
+#define FALLBACK_DEQUANTIZE(T) int ck_dequantize_##T##_avx2(const void *row, float *out, int64_t count) { \
+    return ck_dequantize_##T##_generic(row, out, count); }
+FALLBACK_DEQUANTIZE(q4_0) FALLBACK_DEQUANTIZE(q4_1) FALLBACK_DEQUANTIZE(q5_0) FALLBACK_DEQUANTIZE(q5_1) FALLBACK_DEQUANTIZE(q8_0)
 #define FALLBACK8(T) void ck_dot8_##T##_avx2(int64_t nb, const void *w, size_t rb, const void *a, float *out) { \
     for (int k = 0; k < 8; k++) out[k] = ck_dot_##T##_generic(nb, (const char *)w + (size_t)k * rb, a); }
 FALLBACK8(q4_0) FALLBACK8(q4_1) FALLBACK8(q5_0) FALLBACK8(q5_1) FALLBACK8(q8_0)

@@ -33,7 +33,7 @@ _Static_assert(sizeof(ck_act4) == 256, "ck_act4");
 
 /// Where the regrouped copy starts: after the ordinary blocks, on a 64-byte boundary from the buffer's start.
 static size_t grouped_offset(int64_t nb, size_t block_bytes) { return ((size_t)nb * block_bytes + 63) & ~(size_t)63; }
-static size_t act_block_bytes(uint32_t activation_type) { return activation_type == CK_Q8_1 ? sizeof(ck_q8_1) : sizeof(ck_q8_0); }
+static size_t act_block_bytes(uint32_t activation_type) { return ck_traits(activation_type)->block_bytes; }
 
 size_t ck_grouped_activation_bytes(uint32_t activation_type, int64_t nb) {
     return grouped_offset(nb, act_block_bytes(activation_type)) + (size_t)((nb + 3) / 4) * sizeof(ck_act4);

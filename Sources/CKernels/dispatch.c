@@ -1,5 +1,6 @@
-// Reads the CPU's features once, chooses generic, AVX2 or AVX-512 (VNNI, or VBMI + VNNI) bodies, and runs
-// them over a range of weight rows (decode).
+// Reads the CPU's features once and, for every entry point, chooses among the bodies a type's row of the
+// traits table (traits.c) lists: generic, AVX2 or AVX-512 (VNNI, or VBMI + VNNI). The only file that looks at
+// the CPU.
 #include "CKernels.h"
 #include "internal.h"
 #include "blocks.h"
@@ -36,78 +37,70 @@ static int cpu_has_vbmi512(void) { return (cpu_features() & FEATURE_VBMI512) != 
 int ck_uses_avx2(void) { return !atomic_load(&forced_generic) && cpu_has_avx2(); }
 void ck_force_generic(int generic) { atomic_store(&forced_generic, generic ? 1 : 0); }
 
-static int layout(uint32_t type, int fast, ck_row_dot *dot, int64_t *block, size_t *bytes, size_t *act_bytes) {
-    switch (type) {
-#define CASE(ID, T, B, N, A) case ID: *dot = fast ? ck_dot_##T##_avx2 : ck_dot_##T##_generic; *block = B; *bytes = N; *act_bytes = A; return 0;
-    CASE(CK_Q4_0, q4_0, 32, 18, 34)
-    CASE(CK_Q4_1, q4_1, 32, 20, 36)
-    CASE(CK_Q5_0, q5_0, 32, 22, 34)
-    CASE(CK_Q5_1, q5_1, 32, 24, 36)
-    CASE(CK_Q8_0, q8_0, 32, 34, 34)
-    CASE(CK_Q2_K, q2_k, 256, 84, 292)
-    CASE(CK_Q3_K, q3_k, 256, 110, 292)
-    CASE(CK_Q4_K, q4_k, 256, 144, 292)
-    CASE(CK_Q5_K, q5_k, 256, 176, 292)
-    CASE(CK_Q6_K, q6_k, 256, 210, 292)
-#undef CASE
-    default: return -1;
-    }
+// ---- dequantization and activations ------------------------------------------------------------------
+
+int ck_dequantize_row(uint32_t type, const void *row, float *out, int64_t count) {
+    const ck_traits_row *t = ck_traits(type);
+    if (t && t->dequantize_avx2 && ck_uses_avx2()) return t->dequantize_avx2(row, out, count);
+    return ck_dequantize_row_generic(type, row, out, count);
 }
+
+int ck_dequantize_row_generic(uint32_t type, const void *row, float *out, int64_t count) {
+    const ck_traits_row *t = ck_traits(type);
+    return t && t->dequantize_generic ? t->dequantize_generic(row, out, count) : -1;
+}
+
+uint32_t ck_activation_type(uint32_t type) {
+    const ck_traits_row *t = ck_traits(type);
+    return t ? t->activation_type : 0;
+}
+
+size_t ck_activation_bytes(uint32_t activation_type, int64_t count) {
+    const ck_traits_row *t = ck_traits(activation_type);
+    if (!t || !t->quantize) return 0;
+    const int64_t nb = count / t->block_values;
+    return t->activation_grouped ? ck_grouped_activation_bytes(activation_type, nb) : (size_t)nb * t->block_bytes;
+}
+
+int ck_quantize_activations(uint32_t activation_type, const float *x, void *out, int64_t count) {
+    const ck_traits_row *t = ck_traits(activation_type);
+    if (!t || !t->quantize) return -1;
+    t->quantize(x, out, count);
+    if (t->activation_grouped) ck_group_activations(activation_type, out, count / t->block_values);
+    return 0;
+}
+
+// ---- decode ----------------------------------------------------------------------------------------------
 
 /// Which decode bodies run: the portable C ones, the AVX2 ones, the AVX-512 VNNI ones (bit-identical to
-/// AVX2), or the best this CPU has (VBMI + VNNI eight-row bodies for the nibble formats where there are,
-/// VNNI for Q8_0, AVX-512 for Q6_K rows, AVX2 for the rest).
+/// AVX2), or the best this CPU has (VBMI + VNNI eight-row bodies where a type has them, VNNI eight-row ones
+/// where it has those, AVX-512 one-row ones, AVX2 for the rest).
 typedef enum { BODIES_GENERIC, BODIES_AVX2, BODIES_VNNI512, BODIES_BEST } bodies;
 
-/// The eight-row body for `type`, when there is one among `which`.
-static ck_rows8_dot rows8(uint32_t type, bodies which) {
+/// The eight-row body of `t` among `which`, or null.
+static ck_rows8_dot rows8(const ck_traits_row *t, bodies which) {
     if (which == BODIES_GENERIC) return 0;
-    if (which == BODIES_BEST && cpu_has_vbmi512())
-        switch (type) {
-        case CK_Q4_0: return ck_dot8_q4_0_vbmi512;
-        case CK_Q4_1: return ck_dot8_q4_1_vbmi512;
-        case CK_Q5_0: return ck_dot8_q5_0_vbmi512;
-        case CK_Q5_1: return ck_dot8_q5_1_vbmi512;
-        default: break;
-        }
-    if (which >= BODIES_VNNI512 && ck_cpu_has_vnni512())
-        switch (type) {
-        case CK_Q4_0: return ck_dot8_q4_0_vnni512;
-        case CK_Q4_1: return ck_dot8_q4_1_vnni512;
-        case CK_Q5_0: return ck_dot8_q5_0_vnni512;
-        case CK_Q5_1: return ck_dot8_q5_1_vnni512;
-        case CK_Q8_0: return ck_dot8_q8_0_vnni512;
-        default: break;
-        }
-    switch (type) {
-    case CK_Q4_0: return ck_dot8_q4_0_avx2;
-    case CK_Q4_1: return ck_dot8_q4_1_avx2;
-    case CK_Q5_0: return ck_dot8_q5_0_avx2;
-    case CK_Q5_1: return ck_dot8_q5_1_avx2;
-    case CK_Q8_0: return ck_dot8_q8_0_avx2;
-    default: return 0;
-    }
+    if (which == BODIES_BEST && cpu_has_vbmi512() && t->dot8_vbmi512) return t->dot8_vbmi512;
+    if (which >= BODIES_VNNI512 && ck_cpu_has_vnni512() && t->dot8_vnni512) return t->dot8_vnni512;
+    return t->dot8_avx2;
 }
 
-/// The one-row body for `type`: the AVX-512 Q6_K body under the best, else `fallback` (from `layout`).
-static ck_row_dot one_row(uint32_t type, bodies which, ck_row_dot fallback) {
-    if (which == BODIES_BEST && ck_cpu_has_vnni512())
-        switch (type) {
-        case CK_Q6_K: return ck_dot_q6_k_vnni512;
-        default: break;
-        }
-    return fallback;
+/// The one-row body of `t` among `which`.
+static ck_row_dot one_row(const ck_traits_row *t, bodies which) {
+    if (which == BODIES_GENERIC) return t->dot_generic;
+    if (which == BODIES_BEST && ck_cpu_has_vnni512() && t->dot_vnni512) return t->dot_vnni512;
+    return t->dot_avx2;
 }
 
 static int dot_rows(bodies which, uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
                     int64_t count, const void *activations, float *out) {
-    ck_row_dot dot; int64_t block; size_t bytes, act_bytes;
-    if (layout(type, which != BODIES_GENERIC, &dot, &block, &bytes, &act_bytes) != 0 || count % block != 0) return -1;
-    const int64_t nb = count / block;
-    dot = one_row(type, which, dot);
+    const ck_traits_row *t = ck_traits(type);
+    if (!t || !t->dot_generic || count % t->block_values != 0) return -1;
+    const int64_t nb = count / t->block_values;
+    const ck_row_dot dot = one_row(t, which);
     const char *base = weights;
     int64_t r = row_begin;
-    const ck_rows8_dot eight = rows8(type, which);
+    const ck_rows8_dot eight = rows8(t, which);
     if (eight)
         for (; r + 8 <= row_end; r += 8) eight(nb, base + (size_t)r * row_bytes, row_bytes, activations, out + r);
     for (; r < row_end; r++) out[r] = dot(nb, base + (size_t)r * row_bytes, activations);
@@ -136,6 +129,56 @@ int ck_dot_rows_generic(uint32_t type, const void *weights, size_t row_bytes, in
                         int64_t count, const void *activations, float *out) {
     return dot_rows(BODIES_GENERIC, type, weights, row_bytes, row_begin, row_end, count, activations, out);
 }
+
+// ---- prefill ---------------------------------------------------------------------------------------------
+
+int ck_gemm_rows_supported(uint32_t type, int64_t count) {
+#if defined(__x86_64__)
+    const ck_traits_row *t = ck_traits(type);
+    return ck_uses_avx2() && t && t->prefill_panels && count % 8 == 0 && count % t->block_values == 0;
+#else
+    (void)type; (void)count;
+    return 0;
+#endif
+}
+
+static int gemm_rows(int wide, uint32_t type, const float *x, int64_t ldx, int64_t tokens, const void *weights, size_t row_bytes,
+                     int64_t row_begin, int64_t row_end, int64_t count, float *out, int64_t ldo, float *scratch) {
+    if (!ck_gemm_rows_supported(type, count) || tokens < 1 || row_end <= row_begin) return -1;
+    ck_gemm_panels(wide, type, x, ldx, tokens, weights, row_bytes, row_begin, row_end, count, out, ldo, scratch);
+    return 0;
+}
+
+int ck_gemm_rows(uint32_t type, const float *x, int64_t ldx, int64_t tokens, const void *weights, size_t row_bytes,
+                 int64_t row_begin, int64_t row_end, int64_t count, float *out, int64_t ldo, float *scratch) {
+    return gemm_rows(ck_cpu_has_avx512(), type, x, ldx, tokens, weights, row_bytes, row_begin, row_end, count, out, ldo, scratch);
+}
+
+int ck_gemm_rows_avx2(uint32_t type, const float *x, int64_t ldx, int64_t tokens, const void *weights, size_t row_bytes,
+                      int64_t row_begin, int64_t row_end, int64_t count, float *out, int64_t ldo, float *scratch) {
+    return gemm_rows(0, type, x, ldx, tokens, weights, row_bytes, row_begin, row_end, count, out, ldo, scratch);
+}
+
+int ck_gemm_rows_uses_avx512(void) { return ck_uses_avx2() && ck_cpu_has_avx512(); }
+
+int ck_gemm_i8_supported(uint32_t type, int64_t count) {
+#if defined(__x86_64__)
+    const ck_traits_row *t = ck_traits(type);
+    return ck_uses_avx2() && ck_cpu_has_vnni512() && t && t->prefill_int8 && count % 32 == 0;
+#else
+    (void)type; (void)count;
+    return 0;
+#endif
+}
+
+int ck_gemm_i8(uint32_t type, const void *packed, int64_t tokens, const void *weights, size_t row_bytes,
+               int64_t row_begin, int64_t row_end, int64_t count, float *out, int64_t ldo, void *scratch) {
+    if (!ck_gemm_i8_supported(type, count) || tokens < 1 || row_end <= row_begin) return -1;
+    ck_gemm_i8_vnni512(type, packed, tokens, weights, row_bytes, row_begin, row_end, count, out, ldo, scratch);
+    return 0;
+}
+
+// ---- 16-bit rows -----------------------------------------------------------------------------------------
 
 void ck_dot_rows_f16(const float *x, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
                      int64_t count, float *out) {

@@ -6,7 +6,7 @@
 // broadcast activations for 12 FMAs, with no horizontal sums: each accumulator is 8 consecutive outputs.
 // (Dot-product tiles over the 16-bit rows measured 20 % slower: conversions in the inner loop and the
 // horizontal sums cost FMA slots.) A group's activation chunk (12 KiB) stays in L1 meanwhile. Where the
-// CPU has AVX-512 the same panels feed 32 × 6 tiles of zmm registers instead (chosen at run time).
+// CPU has AVX-512 the same panels feed 32 × 6 tiles of zmm registers instead (dispatch.c chooses).
 #include "CKernels.h"
 #include "internal.h"
 
@@ -175,25 +175,6 @@ static gemm_body gemm_body_for(uint32_t type, int wide) {
 }
 #endif
 
-/// Values per block of `type` for the formats this kernel reads (0 for others).
-static int64_t block_values(uint32_t type) {
-    switch (type) {
-    case CK_F32: case CK_F16: case CK_BF16: return 1;
-    case CK_Q4_0: case CK_Q4_1: case CK_Q5_0: case CK_Q5_1: case CK_Q8_0: return 32;
-    case CK_Q2_K: case CK_Q3_K: case CK_Q4_K: case CK_Q5_K: case CK_Q6_K: return 256;
-    default: return 0;
-    }
-}
-
-int ck_gemm_rows_supported(uint32_t type, int64_t count) {
-#if defined(__x86_64__)
-    const int64_t block = block_values(type);
-    return ck_uses_avx2() && block > 0 && count % 8 == 0 && count % block == 0;
-#else
-    return 0;
-#endif
-}
-
 int64_t ck_gemm_rows_scratch_floats(void) {
 #if defined(__x86_64__)
     return (int64_t)(ROW_BLOCK + PANEL) * K_CHUNK;
@@ -202,36 +183,20 @@ int64_t ck_gemm_rows_scratch_floats(void) {
 #endif
 }
 
-static int gemm_rows(int wide, uint32_t type, const float *x, int64_t ldx, int64_t tokens, const void *weights, size_t row_bytes,
-                     int64_t row_begin, int64_t row_end, int64_t count, float *out, int64_t ldo, float *scratch) {
+int64_t ck_gemm_rows_row_block(void) {
 #if defined(__x86_64__)
-    if (!ck_gemm_rows_supported(type, count) || tokens < 1 || row_end <= row_begin) return -1;
+    return ROW_BLOCK;
+#else
+    return 1;
+#endif
+}
+
+void ck_gemm_panels(int wide, uint32_t type, const float *x, int64_t ldx, int64_t tokens, const void *weights, size_t row_bytes,
+                    int64_t row_begin, int64_t row_end, int64_t count, float *out, int64_t ldo, float *scratch) {
+#if defined(__x86_64__)
     gemm_body_for(type, wide)(type, x, ldx, tokens, weights, row_bytes, row_begin, row_end, count, out, ldo, scratch);
-    return 0;
 #else
-    return -1;
-#endif
-}
-
-int ck_gemm_rows(uint32_t type, const float *x, int64_t ldx, int64_t tokens, const void *weights, size_t row_bytes,
-                 int64_t row_begin, int64_t row_end, int64_t count, float *out, int64_t ldo, float *scratch) {
-#if defined(__x86_64__)
-    const int wide = ck_cpu_has_avx512();
-#else
-    const int wide = 0;
-#endif
-    return gemm_rows(wide, type, x, ldx, tokens, weights, row_bytes, row_begin, row_end, count, out, ldo, scratch);
-}
-
-int ck_gemm_rows_avx2(uint32_t type, const float *x, int64_t ldx, int64_t tokens, const void *weights, size_t row_bytes,
-                      int64_t row_begin, int64_t row_end, int64_t count, float *out, int64_t ldo, float *scratch) {
-    return gemm_rows(0, type, x, ldx, tokens, weights, row_bytes, row_begin, row_end, count, out, ldo, scratch);
-}
-
-int ck_gemm_rows_uses_avx512(void) {
-#if defined(__x86_64__)
-    return ck_uses_avx2() && ck_cpu_has_avx512();
-#else
-    return 0;
+    (void)wide; (void)type; (void)x; (void)ldx; (void)tokens; (void)weights; (void)row_bytes; (void)row_begin; (void)row_end;
+    (void)count; (void)out; (void)ldo; (void)scratch;
 #endif
 }

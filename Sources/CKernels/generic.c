@@ -1,4 +1,5 @@
-// Portable bodies: dequantization, activation quantization and per-row block dot products.
+// Portable bodies: dequantization, activation quantization and per-row block dot products, one function per
+// type (traits.c lists them; dispatch.c chooses between them and the vector ones). No CPU-specific code here.
 // Floating-point contraction is off so results equal the plain scalar Swift reference operation for operation.
 #pragma clang fp contract(off)
 
@@ -24,45 +25,40 @@ static void dequant_super(const ck_super *u, float *y) {
     }
 }
 
-int ck_dequantize_row(uint32_t type, const void *row, float *out, int64_t count) {
-    if (ck_uses_avx2() && ck_dequantize_small_avx2(type, row, out, count) == 0) return 0;
-    return ck_dequantize_row_generic(type, row, out, count);
-}
-
-int ck_dequantize_row_generic(uint32_t type, const void *row, float *out, int64_t count) {
-    ck_small s;
-    ck_super k;
-    switch (type) {
-#define SMALL(ID, T, UNPACK) case ID: { const T *b = row; for (int64_t i = 0; i < count / 32; i++) { UNPACK(b + i, &s); dequant_small(&s, out + 32 * i); } return 0; }
-#define SUPER(ID, T, UNPACK) case ID: { const T *b = row; for (int64_t i = 0; i < count / 256; i++) { UNPACK(b + i, &k); dequant_super(&k, out + 256 * i); } return 0; }
-    SMALL(CK_Q4_0, ck_q4_0, ck_unpack_q4_0)
-    SMALL(CK_Q4_1, ck_q4_1, ck_unpack_q4_1)
-    SMALL(CK_Q5_0, ck_q5_0, ck_unpack_q5_0)
-    SMALL(CK_Q5_1, ck_q5_1, ck_unpack_q5_1)
-    SMALL(CK_Q8_0, ck_q8_0, ck_unpack_q8_0)
-    SUPER(CK_Q2_K, ck_q2_k, ck_unpack_q2_k)
-    SUPER(CK_Q3_K, ck_q3_k, ck_unpack_q3_k)
-    SUPER(CK_Q4_K, ck_q4_k, ck_unpack_q4_k)
-    SUPER(CK_Q5_K, ck_q5_k, ck_unpack_q5_k)
-    SUPER(CK_Q6_K, ck_q6_k, ck_unpack_q6_k)
+/// One function per type (the traits table, traits.c, points at them): `count` values, whole blocks.
+#define SMALL(NAME, T, UNPACK) int NAME(const void *row, float *out, int64_t count) { \
+    const T *b = row; ck_small s; \
+    for (int64_t i = 0; i < count / 32; i++) { UNPACK(b + i, &s); dequant_small(&s, out + 32 * i); } return 0; }
+#define SUPER(NAME, T, UNPACK) int NAME(const void *row, float *out, int64_t count) { \
+    const T *b = row; ck_super k; \
+    for (int64_t i = 0; i < count / 256; i++) { UNPACK(b + i, &k); dequant_super(&k, out + 256 * i); } return 0; }
+SMALL(ck_dequantize_q4_0_generic, ck_q4_0, ck_unpack_q4_0)
+SMALL(ck_dequantize_q4_1_generic, ck_q4_1, ck_unpack_q4_1)
+SMALL(ck_dequantize_q5_0_generic, ck_q5_0, ck_unpack_q5_0)
+SMALL(ck_dequantize_q5_1_generic, ck_q5_1, ck_unpack_q5_1)
+SMALL(ck_dequantize_q8_0_generic, ck_q8_0, ck_unpack_q8_0)
+SUPER(ck_dequantize_q2_k_generic, ck_q2_k, ck_unpack_q2_k)
+SUPER(ck_dequantize_q3_k_generic, ck_q3_k, ck_unpack_q3_k)
+SUPER(ck_dequantize_q4_k_generic, ck_q4_k, ck_unpack_q4_k)
+SUPER(ck_dequantize_q5_k_generic, ck_q5_k, ck_unpack_q5_k)
+SUPER(ck_dequantize_q6_k_generic, ck_q6_k, ck_unpack_q6_k)
 #undef SMALL
 #undef SUPER
-    case CK_Q8_1: {
-        const ck_q8_1 *b = row;
-        for (int64_t i = 0; i < count / 32; i++) {
-            const float d = ck_half_to_float(b[i].d);
-            for (int j = 0; j < 32; j++) out[32 * i + j] = (float)b[i].qs[j] * d;
-        }
-        return 0;
+
+int ck_dequantize_q8_1_generic(const void *row, float *out, int64_t count) {
+    const ck_q8_1 *b = row;
+    for (int64_t i = 0; i < count / 32; i++) {
+        const float d = ck_half_to_float(b[i].d);
+        for (int j = 0; j < 32; j++) out[32 * i + j] = (float)b[i].qs[j] * d;
     }
-    case CK_Q8_K: {
-        const ck_q8_k *b = row;
-        for (int64_t i = 0; i < count / 256; i++)
-            for (int j = 0; j < 256; j++) out[256 * i + j] = b[i].d * (float)b[i].qs[j];
-        return 0;
-    }
-    default: return -1;
-    }
+    return 0;
+}
+
+int ck_dequantize_q8_k_generic(const void *row, float *out, int64_t count) {
+    const ck_q8_k *b = row;
+    for (int64_t i = 0; i < count / 256; i++)
+        for (int j = 0; j < 256; j++) out[256 * i + j] = b[i].d * (float)b[i].qs[j];
+    return 0;
 }
 
 // ---- activations ----------------------------------------------------------------------------------------
@@ -75,66 +71,45 @@ static inline int ck_nearest_int(float x) {
     return (bits & 0x007FFFFF) - 0x00400000;
 }
 
-uint32_t ck_activation_type(uint32_t type) {
-    switch (type) {
-    case CK_Q4_0: case CK_Q5_0: case CK_Q8_0: return CK_Q8_0;
-    case CK_Q4_1: case CK_Q5_1: return CK_Q8_1;
-    case CK_Q2_K: case CK_Q3_K: case CK_Q4_K: case CK_Q5_K: case CK_Q6_K: return CK_Q8_K;
-    default: return 0;
+/// Q8_0 and Q8_1 activation blocks (the regrouped copy that follows them is dispatch.c's to add).
+static void quantize_q8(int with_sum, const float *x, void *out, int64_t count) {
+    for (int64_t i = 0; i < count / 32; i++) {
+        int sum;
+        if (!with_sum) {
+            ck_q8_0 *b = (ck_q8_0 *)out + i;
+            b->d = ck_float_to_half(ck_quantize_block_q8(x + 32 * i, b->qs, &sum));
+        } else {
+            ck_q8_1 *b = (ck_q8_1 *)out + i;
+            const float d = ck_quantize_block_q8(x + 32 * i, b->qs, &sum);
+            b->d = ck_float_to_half(d);
+            b->s = ck_float_to_half((float)sum * d);
+        }
     }
 }
+void ck_quantize_q8_0_generic(const float *x, void *out, int64_t count) { quantize_q8(0, x, out, count); }
+void ck_quantize_q8_1_generic(const float *x, void *out, int64_t count) { quantize_q8(1, x, out, count); }
 
-size_t ck_activation_bytes(uint32_t activation_type, int64_t count) {
-    switch (activation_type) {
-    case CK_Q8_0: case CK_Q8_1: return ck_grouped_activation_bytes(activation_type, count / 32);
-    case CK_Q8_K: return (size_t)(count / 256) * sizeof(ck_q8_k);
-    default: return 0;
-    }
-}
-
-int ck_quantize_activations(uint32_t activation_type, const float *x, void *out, int64_t count) {
-    switch (activation_type) {
-    case CK_Q8_0: case CK_Q8_1: {
-        for (int64_t i = 0; i < count / 32; i++) {
-            int sum;
-            if (activation_type == CK_Q8_0) {
-                ck_q8_0 *b = (ck_q8_0 *)out + i;
-                b->d = ck_float_to_half(ck_quantize_block_q8(x + 32 * i, b->qs, &sum));
-            } else {
-                ck_q8_1 *b = (ck_q8_1 *)out + i;
-                const float d = ck_quantize_block_q8(x + 32 * i, b->qs, &sum);
-                b->d = ck_float_to_half(d);
-                b->s = ck_float_to_half((float)sum * d);
-            }
+void ck_quantize_q8_k_generic(const float *x, void *out, int64_t count) {
+    for (int64_t i = 0; i < count / 256; i++) {
+        const float *xb = x + 256 * i;
+        ck_q8_k *b = (ck_q8_k *)out + i;
+        float max = 0, amax = 0;
+        for (int j = 0; j < 256; j++) { const float a = fabsf(xb[j]); if (a > amax) { amax = a; max = xb[j]; } }
+        if (amax == 0) {
+            memset(b, 0, sizeof *b);
+            continue;
         }
-        ck_group_activations(activation_type, out, count / 32);
-        return 0;
-    }
-    case CK_Q8_K: {
-        for (int64_t i = 0; i < count / 256; i++) {
-            const float *xb = x + 256 * i;
-            ck_q8_k *b = (ck_q8_k *)out + i;
-            float max = 0, amax = 0;
-            for (int j = 0; j < 256; j++) { const float a = fabsf(xb[j]); if (a > amax) { amax = a; max = xb[j]; } }
-            if (amax == 0) {
-                memset(b, 0, sizeof *b);
-                continue;
-            }
-            const float iscale = -127.f / max;
-            for (int j = 0; j < 256; j++) {
-                const int v = ck_nearest_int(iscale * xb[j]);
-                b->qs[j] = (int8_t)(v < 127 ? v : 127);
-            }
-            for (int g = 0; g < 16; g++) {
-                int sum = 0;
-                for (int l = 0; l < 16; l++) sum += b->qs[16 * g + l];
-                b->bsums[g] = (int16_t)sum;
-            }
-            b->d = 1 / iscale;
+        const float iscale = -127.f / max;
+        for (int j = 0; j < 256; j++) {
+            const int v = ck_nearest_int(iscale * xb[j]);
+            b->qs[j] = (int8_t)(v < 127 ? v : 127);
         }
-        return 0;
-    }
-    default: return -1;
+        for (int g = 0; g < 16; g++) {
+            int sum = 0;
+            for (int l = 0; l < 16; l++) sum += b->qs[16 * g + l];
+            b->bsums[g] = (int16_t)sum;
+        }
+        b->d = 1 / iscale;
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Kernels
 import ModelFiles
 
 struct BenchCommand: ParsableCommand {

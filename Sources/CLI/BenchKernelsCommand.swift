@@ -8,10 +8,10 @@ struct BenchKernelsCommand: ParsableCommand {
         abstract: "Measure the quantized matrix-vector kernels: GB/s of weight bytes streamed per format.",
         discussion: """
             Each format's weights form one rows × columns matrix (default 4544 × 18176, Falcon-7B's ffn_down) \
-            far larger than the caches. One product = quantizing the activations once, then every worker dotting \
-            its slice of rows. With --tokens > 1 the prefill kernel runs instead (blocks of rows dequantized into \
-            f32 panels, f32 activations) and the figure counts the weight bytes once per pass. The median of the \
-            repetitions is reported.
+            far larger than the caches. Each product runs exactly as the engine runs it (MatrixProduct): with one \
+            token, quantizing the activations once, then every worker dotting its chunks of rows; with --tokens > 1 \
+            the prefill route (int8 tiles where the CPU has them, else blocks of rows dequantized into f32 panels), \
+            and the figure counts the weight bytes once per pass. The median of the repetitions is reported.
             """
     )
 
@@ -26,8 +26,8 @@ struct BenchKernelsCommand: ParsableCommand {
     @Flag(help: "Decode with the AVX-512 VNNI bodies (bit-identical to AVX2) even where faster ones exist.") var vnni512 = false
 
     func run() throws {
-        let chosen: [QuantFormat] = formats == "all" ? QuantFormat.weightFormats : try formats.split(separator: ",").map { name in
-            guard let f = QuantFormat.weightFormats.first(where: { $0.description.lowercased() == name.lowercased() }) else {
+        let chosen: [TensorType] = formats == "all" ? TensorType.weightFormats : try formats.split(separator: ",").map { name in
+            guard let f = TensorType.weightFormats.first(where: { $0.argumentName == name.lowercased() }) else {
                 throw ValidationError("unknown format \(name)")
             }
             return f
@@ -37,9 +37,9 @@ struct BenchKernelsCommand: ParsableCommand {
         let decodeBodies: QuantizedKernels.Bodies = generic ? .generic : avx2 ? .avx2 : vnni512 ? .vnni512 : .best
         let decode = switch decodeBodies {
         case _ where !QuantizedKernels.usesAVX2: "generic"
-        case .best where QuantizedKernels.usesVBMI512: "AVX-512 VBMI (Q4_0…Q5_1), VNNI (Q8_0), AVX-512 (Q6_K), AVX2"
-        case .best where QuantizedKernels.usesVNNI512: "AVX-512 VNNI (Q4_0…Q8_0), AVX-512 (Q6_K), AVX2"
-        case .vnni512 where QuantizedKernels.usesVNNI512: "AVX-512 VNNI (Q4_0…Q8_0), AVX2"
+        case .best where QuantizedKernels.usesVBMI512: "AVX-512 VBMI (4- and 5-bit legacy formats), VNNI (Q8_0), AVX-512 (Q6_K), AVX2"
+        case .best where QuantizedKernels.usesVNNI512: "AVX-512 VNNI (legacy formats), AVX-512 (Q6_K), AVX2"
+        case .vnni512 where QuantizedKernels.usesVNNI512: "AVX-512 VNNI (legacy formats), AVX2"
         default: "AVX2"
         }
         let prefill = !QuantizedKernels.usesAVX2 ? "generic" : PanelProduct.usesAVX512 ? "AVX-512" : "AVX2"
@@ -48,7 +48,8 @@ struct BenchKernelsCommand: ParsableCommand {
         let x = (0..<(columns * tokens)).map { Float(sin(Double($0) * 0.37)) }
         for format in chosen {
             guard columns % format.blockSize == 0 else { continue }
-            guard tokens == 1 || PanelProduct.isAvailable(type: format.rawValue, columns: columns) else {
+            let route = MatrixProduct.Route(type: format, columns: columns, tokens: tokens)
+            guard route != .blasTiles else {
                 Console.error("\(format): the prefill kernel has no body for \(columns) columns on this CPU (or with --generic); skipped\n")
                 continue
             }
@@ -60,54 +61,20 @@ struct BenchKernelsCommand: ParsableCommand {
             let distinct = 8
             for r in 0..<distinct {
                 let row = (0..<columns).map { Float(sin(Double($0 * (r + 3)) * 0.011)) * 0.05 }
-                row.withUnsafeBufferPointer { ReferenceQuantizer.quantize(format, $0.baseAddress!, count: columns, into: weights + r * rowBytes) }
+                row.withUnsafeBufferPointer { format.quantize($0.baseAddress!, count: columns, into: weights + r * rowBytes) }
             }
             for r in distinct..<rows { (weights + r * rowBytes).copyMemory(from: weights + (r % distinct) * rowBytes, byteCount: rowBytes) }
-            let activations = UnsafeMutableRawPointer.allocate(byteCount: QuantizedKernels.activationBytes(for: format, columns: columns), alignment: 64)
-            defer { activations.deallocate() }
+            let weight = WeightMatrix(name: "bench", type: format, rows: rows, columns: columns, base: weights)
             var y = [Float](repeating: 0, count: rows * tokens)
             for threadCount in threadCounts {
-                let pool = ThreadPool(threads: threadCount)
-                let scratch = (0..<threadCount).map { _ in
-                    UnsafeMutablePointer<Float>.allocate(capacity: max(PanelProduct.scratchCount, Int8Product.scratchBytes / 4))
-                }
-                defer { scratch.forEach { $0.deallocate() } }
-                // Legacy-format prefill takes the int8 tiles where the CPU has them, as the engine does.
-                let int8 = tokens > 1 && !generic && Int8Product.isAvailable(type: format.rawValue, columns: columns)
-                let packed = UnsafeMutableRawPointer.allocate(byteCount: max(64, int8 ? Int8Product.activationBytes(tokens: tokens, columns: columns) : 0),
-                                                              alignment: 64)
-                defer { packed.deallocate() }
+                let product = MatrixProduct(pool: ThreadPool(threads: threadCount), maximumColumns: columns, maximumTokens: tokens,
+                                            decodeBodies: decodeBodies)
                 var seconds: [Double] = []
                 for _ in 0..<(repetitions + 1) {
                     let start = DispatchTime.now().uptimeNanoseconds
                     x.withUnsafeBufferPointer { xs in
                         y.withUnsafeMutableBufferPointer { out in
-                            let xp = xs.baseAddress!, yp = out.baseAddress!
-                            if tokens == 1 {
-                                QuantizedKernels.quantizeActivations(for: format, xp, columns: columns, into: activations)
-                                pool.parallelFor(rows) { _, slice in
-                                    QuantizedKernels.dotRows(format, weights: weights, rowBytes: rowBytes, rows: slice, columns: columns,
-                                                             activations: activations, into: yp, bodies: decodeBodies)
-                                }
-                            } else if int8 {
-                                let groups = (tokens + Int8Product.tokensPerGroup - 1) / Int8Product.tokensPerGroup
-                                pool.parallelFor(groups) { _, range in
-                                    Int8Product.packActivations(xp, tokens: tokens, columns: columns, groups: range, into: packed)
-                                }
-                                pool.parallelChunks(rows, chunk: 64) { worker, slice in
-                                    let done = Int8Product.multiply(type: format.rawValue, packed: packed, tokens: tokens, weights: weights,
-                                                                    rowBytes: rowBytes, rows: slice, columns: columns, into: yp, ldy: rows,
-                                                                    scratch: UnsafeMutableRawPointer(scratch[worker]))
-                                    precondition(done, "no int8 kernel for \(format) on this CPU")
-                                }
-                            } else {
-                                pool.parallelFor((rows + 95) / 96) { worker, blocks in
-                                    let slice = (96 * blocks.lowerBound)..<min(rows, 96 * blocks.upperBound)
-                                    let done = PanelProduct.multiply(type: format.rawValue, xp, tokens: tokens, weights: weights, rowBytes: rowBytes,
-                                                                     rows: slice, columns: columns, into: yp, ldy: rows, scratch: scratch[worker])
-                                    precondition(done, "no panel kernel for \(format) on this CPU")
-                                }
-                            }
+                            product.multiply(xs.baseAddress!, tokens: tokens, by: weight, into: out.baseAddress!)
                         }
                     }
                     seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
@@ -115,7 +82,7 @@ struct BenchKernelsCommand: ParsableCommand {
                 seconds.removeFirst() // warm-up
                 let median = seconds.sorted()[seconds.count / 2]
                 Console.out(String(format: "%@%@ threads %d: %.1f MB in %.2f ms = %.2f GB/s (%.1f token-rows/s)\n",
-                                   format.description, int8 ? " (int8 tiles)" : "", threadCount, Double(total) / 1e6, median * 1e3,
+                                   format.description, route == .int8Tiles ? " (int8 tiles)" : "", threadCount, Double(total) / 1e6, median * 1e3,
                                    Double(total) / median / 1e9, Double(tokens) / median))
             }
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Engine
 import Foundation
+import Kernels
 import ModelFiles
 import Tokenization
 
@@ -109,18 +110,10 @@ struct ModelOptions: ParsableArguments {
     var threads = 0
 
     @Option(help: "Quantize a Hugging Face checkpoint's weights in memory when loading (q8_0, q4_0, …).")
-    var quantize: String?
+    var quantize: TensorType?
 
     func load() throws -> FalconModel {
-        guard let quantize else { return try FalconModel(path: model, threads: threads) }
-        guard let type = FalconGGUFConverter.OutputType(quantize) else {
-            throw CLIError("--quantize \(quantize) is not one of \(FalconGGUFConverter.OutputType.names.joined(separator: ", "))")
-        }
-        let opened = try OpenedModel.open(path: model)
-        guard opened.format == .huggingFace else {
-            throw CLIError("\(model): --quantize quantizes a Hugging Face checkpoint while loading; this GGUF file is already in its final types")
-        }
-        return try FalconModel(FalconGGUFConverter.quantizedInMemory(opened, to: type, threads: threads), threads: threads)
+        try FalconModel(path: model, threads: threads, quantize: quantize)
     }
 }
 

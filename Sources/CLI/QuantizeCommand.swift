@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Kernels
 import ModelFiles
 import Tokenization
 
@@ -8,7 +9,7 @@ struct QuantizeCommand: ParsableCommand {
         commandName: "quantize",
         abstract: "Write a GGUF file llama.cpp can load, from a Hugging Face checkpoint or a synthetic Falcon-7B.",
         discussion: """
-            Types: \(FalconGGUFConverter.OutputType.names.joined(separator: ", ")). Quantization follows llama.cpp's \
+            Types: \(TensorType.allValueStrings.joined(separator: ", ")). Quantization follows llama.cpp's \
             reference algorithms (round-to-nearest for the legacy types, the K-quant scale searches for K types); \
             the output matrix is Q8_0 and norms stay F32, as llama-quantize does for Falcon. \
             --synthetic falcon-7b --layers N writes seeded random weights with Falcon-7B's real shapes, for \
@@ -32,7 +33,7 @@ struct QuantizeCommand: ParsableCommand {
     var seed: UInt64 = 42
 
     @Option(help: "The type of the 2-D weights.")
-    var type: String
+    var type: TensorType
 
     @Option(help: "The GGUF file to write (replaced only once complete).")
     var out: String
@@ -42,15 +43,12 @@ struct QuantizeCommand: ParsableCommand {
 
     func validate() throws {
         if (model == nil) == (synthetic == nil) { throw ValidationError("give exactly one of --model PATH or --synthetic falcon-7b") }
-        if FalconGGUFConverter.OutputType(type) == nil {
-            throw ValidationError("--type \(type) is not one of \(FalconGGUFConverter.OutputType.names.joined(separator: ", "))")
-        }
         if let synthetic, synthetic != "falcon-7b" { throw ValidationError("--synthetic knows only falcon-7b") }
         if layers < 1 || layers > 80 { throw ValidationError("--layers must be between 1 and 80") }
     }
 
     func run() throws {
-        let outputType = FalconGGUFConverter.OutputType(type)!
+        let outputType = type
         let started = Date()
         if let model {
             let opened = try OpenedModel.open(path: model)

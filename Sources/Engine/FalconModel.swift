@@ -10,42 +10,40 @@ public final class FalconModel: @unchecked Sendable {
     let weights: FalconWeights
     /// The workers every product of this model runs on.
     public let pool: ThreadPool
-    /// RoPE's cos and sin per position and frequency, `[context][headDim/2]`, as transformers computes them.
-    let ropeCos: [Float]
-    let ropeSin: [Float]
-    /// ALiBi slope per head (Falcon-RW).
-    let alibiSlopes: [Float]
+    /// How positions enter attention, resolved once at load.
+    let positions: PositionEncoding
 
     public init(_ opened: OpenedModel, threads: Int = 0) throws {
         self.opened = opened
         config = opened.config
         weights = try FalconWeights(tensors: opened.tensors, config: config, format: opened.format, modelName: opened.path)
         pool = ThreadPool(threads: threads)
-        let half = config.headDimension / 2
-        var cos = [Float](repeating: 0, count: config.contextLength * half)
-        var sin = [Float](repeating: 0, count: config.contextLength * half)
-        let configuration = opened.config
-        if !configuration.alibi {
-            let inverseFrequencies = Self.ropeInverseFrequencies(configuration)
-            for position in 0..<configuration.contextLength {
-                for i in 0..<half {
-                    let angle = Float(position) * inverseFrequencies[i]
-                    cos[position * half + i] = Foundation.cos(angle)
-                    sin[position * half + i] = Foundation.sin(angle)
-                }
-            }
-        }
-        ropeCos = cos
-        ropeSin = sin
-        alibiSlopes = config.alibi ? Self.alibiSlopes(heads: config.headCount) : []
+        positions = config.alibi ? .alibi(slopes: Self.alibiSlopes(heads: config.headCount)) : Self.rotaryTables(config)
     }
 
-    /// Opens and loads a model path (HF directory, `.gguf`, or a directory with one `.gguf`).
-    public convenience init(path: String, threads: Int = 0) throws {
-        try self.init(OpenedModel.open(path: path), threads: threads)
+    /// Opens and loads a model path (HF directory, `.gguf`, or a directory with one `.gguf`); given `quantize`,
+    /// a Hugging Face checkpoint is quantized in memory while loading (`OpenedModel.open(path:quantize:threads:)`).
+    public convenience init(path: String, threads: Int = 0, quantize: TensorType? = nil) throws {
+        try self.init(OpenedModel.open(path: path, quantize: quantize, threads: threads), threads: threads)
     }
 
     public var threadCount: Int { pool.threadCount }
+
+    /// RoPE's cos and sin per position and frequency, `[context][headDim/2]`, as transformers computes them.
+    static func rotaryTables(_ config: FalconConfig) -> PositionEncoding {
+        let half = config.headDimension / 2
+        var cos = [Float](repeating: 0, count: config.contextLength * half)
+        var sin = [Float](repeating: 0, count: config.contextLength * half)
+        let inverseFrequencies = ropeInverseFrequencies(config)
+        for position in 0..<config.contextLength {
+            for i in 0..<half {
+                let angle = Float(position) * inverseFrequencies[i]
+                cos[position * half + i] = Foundation.cos(angle)
+                sin[position * half + i] = Foundation.sin(angle)
+            }
+        }
+        return .rotary(cos: cos, sin: sin)
+    }
 
     /// θ^(−2i/d) for each rotated pair. Transformers keeps this buffer in the checkpoint's dtype when it loads
     /// a bf16 or fp16 checkpoint (the reference fixtures were made that way, and Claire ran that way), so the
@@ -79,4 +77,11 @@ public final class FalconModel: @unchecked Sendable {
     public func makeSession(maximumBatch: Int = 256) -> InferenceSession {
         InferenceSession(model: self, maximumBatch: maximumBatch)
     }
+}
+
+/// How positions enter attention: rotary embeddings of the queries and keys (tables per position and
+/// frequency), or ALiBi's per-head slopes added to the scores (Falcon-RW).
+enum PositionEncoding {
+    case rotary(cos: [Float], sin: [Float])
+    case alibi(slopes: [Float])
 }

@@ -1,10 +1,5 @@
+import Kernels
 import ModelFiles
-
-/// A linear layer: `y = x · Wᵀ (+ b)`, W stored `[out, in]`.
-struct Linear {
-    var weight: WeightMatrix
-    var bias: [Float]?
-}
 
 /// A LayerNorm's parameters.
 struct Norm {
@@ -21,13 +16,32 @@ enum QKVLayout {
     case split
 }
 
+/// How a layer's norms feed attention and the MLP: resolved once at load from the configuration, so the
+/// forward pass follows one case instead of testing flags.
+enum BlockLayout {
+    /// Attention and the MLP in parallel, both on one norm's output (Falcon-7B; the new decoder with one norm).
+    case parallel(Norm)
+    /// Attention and the MLP in parallel, each on its own norm (the new decoder's `ln_attn` and `ln_mlp`).
+    case parallelTwoNorms(attention: Norm, mlp: Norm)
+    /// Attention, its residual, then a second norm and the MLP (Falcon-RW's sequential layout).
+    case sequential(input: Norm, postAttention: Norm)
+
+    /// Whether the MLP reads its own norm's output rather than attention's.
+    var hasOwnMLPNorm: Bool {
+        if case .parallelTwoNorms = self { return true }
+        return false
+    }
+
+    /// The norm whose output feeds attention.
+    var attentionNorm: Norm {
+        switch self {
+        case let .parallel(norm), let .parallelTwoNorms(norm, _), let .sequential(norm, _): return norm
+        }
+    }
+}
+
 struct LayerWeights {
-    /// The norm whose output feeds attention (and the MLP too, unless `mlpNorm` is set).
-    var attentionNorm: Norm
-    /// New decoder with two norms: the MLP's own input norm (`ln_mlp`).
-    var mlpNorm: Norm?
-    /// Sequential layout (Falcon-RW): the norm between the attention residual and the MLP.
-    var postAttentionNorm: Norm?
+    var layout: BlockLayout
     var qkv: Linear
     var dense: Linear
     var up: Linear
@@ -44,14 +58,14 @@ struct FalconWeights {
     var qkvLayout: QKVLayout
 
     init(tensors: TensorSource, config: FalconConfig, format: OpenedModel.Format, modelName: String) throws {
-        let names: TensorNames = format == .gguf ? .gguf : .huggingFace
+        let names: FalconTensorNames = format == .gguf ? .gguf : .huggingFace
         qkvLayout = format == .gguf ? .split : .grouped
         let hidden = config.hiddenSize
         let qkvRows = (config.headCount + 2 * config.kvHeadCount) * config.headDimension
 
         func view(_ name: String) throws -> TensorView {
             guard let view = tensors.tensor(named: name) else { throw EngineError.missingTensor(name: name, model: modelName) }
-            guard RowFormats.isSupported(view.info.type) else {
+            guard view.info.type.isComputable else {
                 throw EngineError.unsupportedTensorType(type: view.info.type.description, name: name, model: modelName)
             }
             return view
@@ -69,7 +83,7 @@ struct FalconWeights {
                 throw EngineError.badTensorShape(name: name, shape: tensor.info.shape, expected: [count], model: modelName)
             }
             var values = [Float](repeating: 0, count: count)
-            values.withUnsafeMutableBufferPointer { RowFormats.dequantize(tensor.info.type, tensor.bytes.baseAddress!, count: count, into: $0.baseAddress!) }
+            values.withUnsafeMutableBufferPointer { tensor.info.type.dequantize(tensor.bytes.baseAddress!, count: count, into: $0.baseAddress!) }
             return values
         }
         func optionalVector(_ name: String, count: Int) throws -> [Float]? {
@@ -89,10 +103,17 @@ struct FalconWeights {
             let block = names.block(index)
             let twoNorms = config.newDecoderArchitecture && config.layerNormsPerLayer == 2
             let attentionNorm = try norm(block + (twoNorms ? names.attentionNormOfTwo : names.singleNorm))
+            let layout: BlockLayout
+            if twoNorms {
+                // The configuration makes the new decoder parallel.
+                layout = .parallelTwoNorms(attention: attentionNorm, mlp: try norm(block + names.mlpNormOfTwo))
+            } else if config.parallelAttention {
+                layout = .parallel(attentionNorm)
+            } else {
+                layout = .sequential(input: attentionNorm, postAttention: try norm(block + names.postAttentionNorm))
+            }
             layers.append(LayerWeights(
-                attentionNorm: attentionNorm,
-                mlpNorm: twoNorms ? try norm(block + names.mlpNormOfTwo) : nil,
-                postAttentionNorm: config.parallelAttention ? nil : try norm(block + names.postAttentionNorm),
+                layout: layout,
                 qkv: try linear(block + names.qkv, rows: qkvRows, columns: hidden),
                 dense: try linear(block + names.dense, rows: hidden, columns: hidden),
                 up: try linear(block + names.up, rows: config.feedForwardSize, columns: hidden),
@@ -106,34 +127,4 @@ struct FalconWeights {
             output = embedding
         }
     }
-}
-
-/// Tensor names in each file family: Hugging Face's `transformer.h.N.…` and llama.cpp's GGUF `blk.N.…`.
-struct TensorNames {
-    var embedding: String
-    var block: (Int) -> String
-    var singleNorm: String
-    var attentionNormOfTwo: String
-    var mlpNormOfTwo: String
-    var postAttentionNorm: String
-    var qkv: String
-    var dense: String
-    var up: String
-    var down: String
-    var finalNorm: String
-    var output: String
-
-    static let huggingFace = TensorNames(
-        embedding: "transformer.word_embeddings.weight", block: { "transformer.h.\($0)." },
-        singleNorm: "input_layernorm", attentionNormOfTwo: "ln_attn", mlpNormOfTwo: "ln_mlp",
-        postAttentionNorm: "post_attention_layernorm", qkv: "self_attention.query_key_value",
-        dense: "self_attention.dense", up: "mlp.dense_h_to_4h", down: "mlp.dense_4h_to_h",
-        finalNorm: "transformer.ln_f", output: "lm_head.weight")
-
-    /// llama.cpp maps 40B's `ln_mlp` to `attn_norm` and `ln_attn` to `attn_norm_2`.
-    static let gguf = TensorNames(
-        embedding: "token_embd.weight", block: { "blk.\($0)." },
-        singleNorm: "attn_norm", attentionNormOfTwo: "attn_norm_2", mlpNormOfTwo: "attn_norm",
-        postAttentionNorm: "ffn_norm", qkv: "attn_qkv", dense: "attn_output", up: "ffn_up", down: "ffn_down",
-        finalNorm: "output_norm", output: "output.weight")
 }

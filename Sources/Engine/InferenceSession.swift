@@ -14,7 +14,7 @@ public final class InferenceSession {
     public private(set) var position = 0
 
     private let config: FalconConfig
-    private let linear: LinearKernels
+    private let product: MatrixProduct
     private let hidden: Int, heads: Int, kvHeads: Int, headDim: Int, qkvDim: Int, ffn: Int, context: Int, vocab: Int
     // Activations, [maximumBatch × width] each.
     private let x: Buffer, normed: Buffer, mlpNormed: Buffer, qkv: Buffer, attention: Buffer, projected: Buffer
@@ -25,8 +25,11 @@ public final class InferenceSession {
     private let keys: [Buffer], values: [Buffer]
     /// Logits of the last token run.
     public private(set) var logits: [Float]
-    /// Debugging hook: called with (layer, hidden states [tokens × hidden], tokens) before the first layer
-    /// (layer 0, the embeddings) and after each layer (layer i + 1), as transformers' `hidden_states`.
+    /// Debugging hook: called with (layer, hidden states [rows × hidden], rows) before the first layer (layer
+    /// 0, the embeddings) and after each layer (layer i + 1), as transformers' `hidden_states`: the rows the
+    /// pass computed, which are every token's except after the last layer when only the last token's logits
+    /// are wanted (then that one row). It only observes: the pass computes the same rows, and the same
+    /// results, with or without it.
     var layerObserver: ((Int, UnsafePointer<Float>, Int) -> Void)?
 
     init(model: FalconModel, maximumBatch: Int) {
@@ -42,7 +45,7 @@ public final class InferenceSession {
         vocab = config.vocabularySize
         self.maximumBatch = max(1, min(maximumBatch, context))
         let b = self.maximumBatch
-        linear = LinearKernels(pool: model.pool, maximumColumns: max(hidden, ffn), maximumTokens: max(maximumBatch, Self.logitRowsPerProduct))
+        product = MatrixProduct(pool: model.pool, maximumColumns: max(hidden, ffn), maximumTokens: max(maximumBatch, Self.logitRowsPerProduct))
         x = Buffer(b * hidden)
         normed = Buffer(b * hidden)
         mlpNormed = Buffer(b * hidden)
@@ -105,7 +108,7 @@ public final class InferenceSession {
                 var chunk = 0
                 while chunk < count {
                     let rows = min(Self.logitRowsPerProduct, count - chunk)
-                    linear.multiply(finalRows + chunk * hidden, tokens: rows, model.weights.output, into: buffer)
+                    product.multiply(finalRows + chunk * hidden, tokens: rows, by: model.weights.output, into: buffer)
                     try batchLogits(done + chunk, rows, buffer)
                     chunk += rows
                 }
@@ -116,7 +119,7 @@ public final class InferenceSession {
         let last = x.pointer + ((tokens.count - 1) % maximumBatch) * hidden
         finalNorm(last, normed.pointer)
         logits.withUnsafeMutableBufferPointer { out in
-            linear.multiply(normed.pointer, tokens: 1, model.weights.output, into: out.baseAddress!)
+            product.multiply(normed.pointer, tokens: 1, by: model.weights.output, into: out.baseAddress!)
         }
     }
 
@@ -176,41 +179,42 @@ public final class InferenceSession {
         for (layerIndex, layer) in weights.layers.enumerated() {
             let isLast = layerIndex == weights.layers.count - 1
             // The rows carried past attention: all of them, or only the batch's last.
-            let first = isLast && !everyRow && layerObserver == nil ? count - 1 : 0
+            let first = isLast && !everyRow ? count - 1 : 0
             let rows = count - first
-            layerNorm(layer.attentionNorm, x.pointer, normed.pointer, rows: count)
-            if let mlpNorm = layer.mlpNorm {
+            layerNorm(layer.layout.attentionNorm, x.pointer, normed.pointer, rows: count)
+            if case let .parallelTwoNorms(_, mlpNorm) = layer.layout {
                 layerNorm(mlpNorm, x.pointer + first * hidden, mlpNormed.pointer + first * hidden, rows: rows)
             }
 
-            linear.apply(layer.qkv, normed.pointer, tokens: count, into: qkv.pointer)
+            product.apply(layer.qkv, normed.pointer, tokens: count, into: qkv.pointer)
             storeKeysAndValues(layer: layerIndex, tokens: count)
             attend(layer: layerIndex, tokens: count, queries: first..<count)
             let xRows = x.pointer + first * hidden
-            linear.apply(layer.dense, attention.pointer + first * hidden, tokens: rows, into: projected.pointer)
+            product.apply(layer.dense, attention.pointer + first * hidden, tokens: rows, into: projected.pointer)
 
-            if config.parallelAttention {
-                let mlpInput = (layer.mlpNorm != nil ? mlpNormed.pointer : normed.pointer) + first * hidden
+            switch layer.layout {
+            case .parallel, .parallelTwoNorms:
+                let mlpInput = (layer.layout.hasOwnMLPNorm ? mlpNormed.pointer : normed.pointer) + first * hidden
                 mlp(layer, input: mlpInput, tokens: rows)
                 addInPlace(xRows, projected.pointer, down.pointer, rows * hidden)
-            } else {
+            case let .sequential(_, postAttentionNorm):
                 addInPlace(xRows, projected.pointer, nil, rows * hidden)
-                layerNorm(layer.postAttentionNorm!, xRows, normed.pointer, rows: rows)
+                layerNorm(postAttentionNorm, xRows, normed.pointer, rows: rows)
                 mlp(layer, input: normed.pointer, tokens: rows)
                 addInPlace(xRows, down.pointer, nil, rows * hidden)
             }
-            layerObserver?(layerIndex + 1, x.pointer, count)
+            layerObserver?(layerIndex + 1, x.pointer + first * hidden, rows)
         }
         position += count
     }
 
     private func mlp(_ layer: LayerWeights, input: UnsafePointer<Float>, tokens: Int) {
-        linear.apply(layer.up, input, tokens: tokens, into: up.pointer)
+        product.apply(layer.up, input, tokens: tokens, into: up.pointer)
         let values = up.pointer
         model.pool.parallelFor(tokens * ffn) { _, range in
             for i in range { values[i] = VectorMath.gelu(values[i]) }
         }
-        linear.apply(layer.down, up.pointer, tokens: tokens, into: down.pointer)
+        product.apply(layer.down, up.pointer, tokens: tokens, into: down.pointer)
     }
 
     private func addInPlace(_ target: UnsafeMutablePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>?, _ count: Int) {
@@ -254,9 +258,9 @@ public final class InferenceSession {
         for t in 0..<tokens {
             let row = qkv.pointer + t * qkvDim
             let p = position + t
-            if !config.alibi {
-                model.ropeCos.withUnsafeBufferPointer { cosTable in
-                    model.ropeSin.withUnsafeBufferPointer { sinTable in
+            if case let .rotary(ropeCos, ropeSin) = model.positions {
+                ropeCos.withUnsafeBufferPointer { cosTable in
+                    ropeSin.withUnsafeBufferPointer { sinTable in
                         let cos = cosTable.baseAddress! + p * half, sin = sinTable.baseAddress! + p * half
                         func rotate(_ v: UnsafeMutablePointer<Float>) {
                             for i in 0..<half {
@@ -291,12 +295,12 @@ public final class InferenceSession {
         let scale = 1 / Float(headDim).squareRoot()
         let perGroup = heads / kvHeads
         let start = position
+        let alibiSlopes: [Float]? = if case let .alibi(slopes) = model.positions { slopes } else { nil }
         // Work items are (token, group, slice of the group's heads). A single decoded token on a multi-query
         // model is one group: split its heads so that every worker has a share.
         let groupItems = queries.count * kvHeads
         let slices = groupItems >= 2 * model.pool.threadCount ? 1 : min(perGroup, model.pool.threadCount)
         let headsPerSlice = (perGroup + slices - 1) / slices
-        let alibi = config.alibi
         model.pool.parallelFor(groupItems * slices) { worker, itemRange in
             let s = scores[worker].pointer
             for item in itemRange {
@@ -310,13 +314,13 @@ public final class InferenceSession {
                 let k = keys[layer].pointer + g * context * headDim
                 let v = values[layer].pointer + g * context * headDim
                 // scores[h][j] = q_h · k_j, scaled here unless ALiBi must be added first (HF adds it before 1/√d).
-                BLAS.multiplyTransposed(m: headCount, n: visible, k: headDim, alpha: alibi ? 1 : scale,
+                BLAS.multiplyTransposed(m: headCount, n: visible, k: headDim, alpha: alibiSlopes != nil ? 1 : scale,
                                         a: qkv.pointer + t * qkvDim + queryOffset(firstHead), lda: headDim, b: k, ldb: headDim,
                                         c: s, ldc: visible)
                 for r in 0..<headCount {
                     let row = s + r * visible
-                    if alibi {
-                        let slope = model.alibiSlopes[firstHead + r]
+                    if let alibiSlopes {
+                        let slope = alibiSlopes[firstHead + r]
                         for j in 0..<visible {
                             // transformers multiplies bf16 slopes by the positions in bf16: reproduce the rounding.
                             let bias = HalfPrecision.float(fromBFloat16: HalfPrecision.bfloat16(from: slope * Float(j)))

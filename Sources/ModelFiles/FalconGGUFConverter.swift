@@ -6,75 +6,16 @@ import Tokenization
 /// of llama.cpp's own converter (`falcon.*`, `tokenizer.ggml.pre = "falcon"`, the fused QKV rows reordered
 /// to its "jploski" layout), with 2-D weights stored as the requested type. As in `llama-quantize`, the
 /// output matrix of a quantized Falcon is Q8_0 whatever the type, norms stay F32, and K-quant types fall back
-/// for rows that are not a multiple of 256 (Q4_K → Q5_0, Q5_K → Q5_1, Q6_K → Q8_0).
+/// for rows that are not a multiple of 256 (`TensorType.Traits.shortRowFallback`).
 public enum FalconGGUFConverter {
-    /// What the 2-D weights become.
-    public enum OutputType: Equatable, Sendable, CustomStringConvertible {
-        case float(TensorType)  // F32, F16, BF16
-        case quantized(QuantFormat)
-
-        /// `f32`, `f16`, `bf16`, `q8_0`, `q4_0`, `q4_1`, `q5_0`, `q5_1`, `q4_k`, `q5_k`, `q6_k` (any case).
-        public init?(_ name: String) {
-            switch name.lowercased() {
-            case "f32": self = .float(.f32)
-            case "f16": self = .float(.f16)
-            case "bf16": self = .float(.bf16)
-            case "q8_0": self = .quantized(.q8_0)
-            case "q4_0": self = .quantized(.q4_0)
-            case "q4_1": self = .quantized(.q4_1)
-            case "q5_0": self = .quantized(.q5_0)
-            case "q5_1": self = .quantized(.q5_1)
-            case "q4_k": self = .quantized(.q4_K)
-            case "q5_k": self = .quantized(.q5_K)
-            case "q6_k": self = .quantized(.q6_K)
-            default: return nil
-            }
-        }
-
-        public static let names = ["f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q4_k", "q5_k", "q6_k"]
-
-        public var description: String {
-            switch self {
-            case let .float(type): return type.description
-            case let .quantized(format): return format.description
-            }
-        }
-
-        /// llama.cpp's `general.file_type` (LLAMA_FTYPE_*).
-        var fileType: UInt32 {
-            switch self {
-            case .float(.f32): return 0
-            case .float(.bf16): return 32
-            case .float: return 1
-            case let .quantized(format):
-                switch format {
-                case .q4_0: return 2
-                case .q4_1: return 3
-                case .q8_0: return 7
-                case .q5_0: return 8
-                case .q5_1: return 9
-                case .q4_K: return 14
-                case .q5_K: return 16
-                case .q6_K: return 18
-                default: return 7
-                }
-            }
-        }
-
-        /// The type a matrix with rows of `rowLength` gets.
-        func tensorType(rowLength: Int, isOutput: Bool) -> TensorType {
-            switch self {
-            case let .float(type): return type
-            case let .quantized(format):
-                if isOutput { return .q8_0 }
-                if rowLength % format.blockSize == 0 { return TensorType(rawValue: format.rawValue)! }
-                switch format {
-                case .q4_K: return .q5_0
-                case .q5_K: return .q5_1
-                default: return .q8_0
-                }
-            }
-        }
+    /// The type a matrix with rows of `rowLength` gets when a model's 2-D weights are written as `type` (one of
+    /// `TensorType.fileTypes`): the output matrix of a quantized model is Q8_0, and rows that are not a whole
+    /// number of a K type's blocks take its fallback.
+    static func matrixType(_ type: TensorType, rowLength: Int, isOutput: Bool) -> TensorType {
+        guard type.isQuantized else { return type }
+        if isOutput { return .q8_0 }
+        if rowLength % type.blockSize == 0 { return type }
+        return type.traits.shortRowFallback ?? .q8_0
     }
 
     /// One tensor to write: its GGUF name, shape `[rows, columns]` (1-D tensors have one row), type, and a
@@ -89,7 +30,7 @@ public enum FalconGGUFConverter {
     }
 
     /// Converts an opened Hugging Face checkpoint into a GGUF at `path`.
-    public static func convert(_ model: OpenedModel, to type: OutputType, path: String, threads: Int = 0,
+    public static func convert(_ model: OpenedModel, to type: TensorType, path: String, threads: Int = 0,
                                progress: (String) -> Void = { _ in }) throws {
         let plan = try self.plan(model, to: type)
         var writer = try GGUFWriter()
@@ -100,7 +41,7 @@ public enum FalconGGUFConverter {
     /// The checkpoint quantized in memory, with the tensors `convert` would write (GGUF names and layout):
     /// the analog of transformers' `load_in_4bit=True`. Only the quantized copy is kept resident; the
     /// checkpoint's own pages are read once and can be dropped by the kernel.
-    public static func quantizedInMemory(_ model: OpenedModel, to type: OutputType, threads: Int = 0) throws -> OpenedModel {
+    public static func quantizedInMemory(_ model: OpenedModel, to type: TensorType, threads: Int = 0) throws -> OpenedModel {
         let plan = try self.plan(model, to: type)
         let pool = ThreadPool(threads: threads)
         let tensors = InMemoryTensors()
@@ -112,7 +53,7 @@ public enum FalconGGUFConverter {
     }
 
     /// What to write: every tensor's GGUF name, type and a reader of its rows from the checkpoint.
-    static func plan(_ model: OpenedModel, to type: OutputType) throws -> [PlannedTensor] {
+    static func plan(_ model: OpenedModel, to type: TensorType) throws -> [PlannedTensor] {
         let config = model.config
         guard !config.alibi, !config.bias, config.parallelAttention else {
             throw ModelFileError(model.path, "llama.cpp's falcon architecture has no ALiBi, linear biases or sequential attention; this layout (\(config.layoutName)) cannot be written as GGUF")
@@ -133,7 +74,7 @@ public enum FalconGGUFConverter {
             let elementType = view.info.type
             return { index, output in
                 let row = permutation?(index) ?? index
-                widen(elementType, base + row * columns * elementType.bytesPerBlock, count: columns, into: output)
+                elementType.dequantize(base + row * columns * elementType.bytesPerBlock, count: columns, into: output)
             }
         }
         let hidden = config.hiddenSize, d = config.headDimension, heads = config.headCount, groups = config.kvHeadCount
@@ -145,7 +86,7 @@ public enum FalconGGUFConverter {
                 throw ModelFileError(model.path, "tensor \(hf) has shape \(tensor.info.shape), expected \([rows, columns])")
             }
             plan.append(PlannedTensor(name: gguf, rows: rows, columns: columns,
-                                      type: type.tensorType(rowLength: columns, isOutput: isOutput), isVector: false,
+                                      type: matrixType(type, rowLength: columns, isOutput: isOutput), isVector: false,
                                       row: rowReader(tensor, columns: columns, permutation: permutation)))
         }
         func vector(_ gguf: String, _ hf: String) throws {
@@ -155,8 +96,9 @@ public enum FalconGGUFConverter {
             }
             plan.append(PlannedTensor(name: gguf, rows: 1, columns: hidden, type: .f32, isVector: true, row: rowReader(tensor, columns: hidden)))
         }
-        let untied = source.tensor(named: "lm_head.weight") != nil
-        try matrix("token_embd.weight", "transformer.word_embeddings.weight", rows: config.vocabularySize, columns: hidden, isOutput: !untied)
+        let from = FalconTensorNames.huggingFace, to = FalconTensorNames.gguf
+        let untied = source.tensor(named: from.output) != nil
+        try matrix(to.embedding, from.embedding, rows: config.vocabularySize, columns: hidden, isOutput: !untied)
         let perGroup = heads / groups
         // HF groups each KV head with its query heads; llama.cpp wants all Q, then all K, then all V.
         let jploski: (Int) -> Int = { row in
@@ -166,36 +108,35 @@ public enum FalconGGUFConverter {
             return ((head - heads - groups) * (perGroup + 2) + perGroup + 1) * d + offset
         }
         let twoNorms = config.newDecoderArchitecture && config.layerNormsPerLayer == 2
+        // The norms a layer has, as (GGUF, Hugging Face) name parts; llama.cpp's attn_norm is the MLP's norm of two.
+        let norms: [KeyPath<FalconTensorNames, String>] = twoNorms ? [\.mlpNormOfTwo, \.attentionNormOfTwo] : [\.singleNorm]
         for layer in 0..<config.layerCount {
-            let hf = "transformer.h.\(layer).", gguf = "blk.\(layer)."
-            let mlpNorm = twoNorms ? "ln_mlp" : "input_layernorm"
-            try vector(gguf + "attn_norm.weight", hf + mlpNorm + ".weight")
-            try vector(gguf + "attn_norm.bias", hf + mlpNorm + ".bias")
-            if twoNorms {
-                try vector(gguf + "attn_norm_2.weight", hf + "ln_attn.weight")
-                try vector(gguf + "attn_norm_2.bias", hf + "ln_attn.bias")
+            let hf = from.block(layer), gguf = to.block(layer)
+            for norm in norms {
+                try vector(gguf + to[keyPath: norm] + ".weight", hf + from[keyPath: norm] + ".weight")
+                try vector(gguf + to[keyPath: norm] + ".bias", hf + from[keyPath: norm] + ".bias")
             }
-            try matrix(gguf + "attn_qkv.weight", hf + "self_attention.query_key_value.weight", rows: qkvRows, columns: hidden, permutation: jploski)
-            try matrix(gguf + "attn_output.weight", hf + "self_attention.dense.weight", rows: hidden, columns: hidden)
-            try matrix(gguf + "ffn_up.weight", hf + "mlp.dense_h_to_4h.weight", rows: config.feedForwardSize, columns: hidden)
-            try matrix(gguf + "ffn_down.weight", hf + "mlp.dense_4h_to_h.weight", rows: hidden, columns: config.feedForwardSize)
+            try matrix(gguf + to.qkv + ".weight", hf + from.qkv + ".weight", rows: qkvRows, columns: hidden, permutation: jploski)
+            try matrix(gguf + to.dense + ".weight", hf + from.dense + ".weight", rows: hidden, columns: hidden)
+            try matrix(gguf + to.up + ".weight", hf + from.up + ".weight", rows: config.feedForwardSize, columns: hidden)
+            try matrix(gguf + to.down + ".weight", hf + from.down + ".weight", rows: hidden, columns: config.feedForwardSize)
         }
-        try vector("output_norm.weight", "transformer.ln_f.weight")
-        try vector("output_norm.bias", "transformer.ln_f.bias")
-        if untied { try matrix("output.weight", "lm_head.weight", rows: config.vocabularySize, columns: hidden, isOutput: true) }
+        try vector(to.finalNorm + ".weight", from.finalNorm + ".weight")
+        try vector(to.finalNorm + ".bias", from.finalNorm + ".bias")
+        if untied { try matrix(to.output, from.output, rows: config.vocabularySize, columns: hidden, isOutput: true) }
         return plan
     }
 
     /// A model of Falcon-7B's real shapes (hidden 4544, 71 heads, 1 KV head, FFN 18176, vocabulary 65024)
     /// with `layers` layers of seeded random weights: the real per-layer cost without the real download.
-    public static func synthesizeFalcon7B(layers: Int, to type: OutputType, path: String, tokenizer: FalconTokenizer?,
+    public static func synthesizeFalcon7B(layers: Int, to type: TensorType, path: String, tokenizer: FalconTokenizer?,
                                           seed: UInt64 = 42, threads: Int = 0, progress: (String) -> Void = { _ in }) throws {
         let config = FalconConfig(hiddenSize: 4544, headCount: 71, kvHeadCount: 1, layerCount: layers, vocabularySize: 65024,
                                   feedForwardSize: 18176)
         var plan: [PlannedTensor] = []
         func random(_ name: String, rows: Int, columns: Int, isOutput: Bool = false) {
             let tensorSeed = seed ^ UInt64(truncatingIfNeeded: name.hashValueStable)
-            plan.append(PlannedTensor(name: name, rows: rows, columns: columns, type: type.tensorType(rowLength: columns, isOutput: isOutput),
+            plan.append(PlannedTensor(name: name, rows: rows, columns: columns, type: matrixType(type, rowLength: columns, isOutput: isOutput),
                                       isVector: false, row: { index, output in
                                           var generator = SplitMixNormal(seed: tensorSeed &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
                                           for i in 0..<columns { output[i] = generator.next() * 0.02 }
@@ -205,26 +146,26 @@ public enum FalconGGUFConverter {
             plan.append(PlannedTensor(name: name, rows: 1, columns: config.hiddenSize, type: .f32, isVector: true,
                                       row: { _, output in output.initialize(repeating: value, count: config.hiddenSize) }))
         }
-        let hidden = config.hiddenSize
-        random("token_embd.weight", rows: config.vocabularySize, columns: hidden)
+        let hidden = config.hiddenSize, names = FalconTensorNames.gguf
+        random(names.embedding, rows: config.vocabularySize, columns: hidden)
         for layer in 0..<layers {
-            let block = "blk.\(layer)."
-            constant(block + "attn_norm.weight", 1)
-            constant(block + "attn_norm.bias", 0)
-            random(block + "attn_qkv.weight", rows: hidden + 2 * config.headDimension, columns: hidden)
-            random(block + "attn_output.weight", rows: hidden, columns: hidden)
-            random(block + "ffn_up.weight", rows: config.feedForwardSize, columns: hidden)
-            random(block + "ffn_down.weight", rows: hidden, columns: config.feedForwardSize)
+            let block = names.block(layer)
+            constant(block + names.singleNorm + ".weight", 1)
+            constant(block + names.singleNorm + ".bias", 0)
+            random(block + names.qkv + ".weight", rows: hidden + 2 * config.headDimension, columns: hidden)
+            random(block + names.dense + ".weight", rows: hidden, columns: hidden)
+            random(block + names.up + ".weight", rows: config.feedForwardSize, columns: hidden)
+            random(block + names.down + ".weight", rows: hidden, columns: config.feedForwardSize)
         }
-        constant("output_norm.weight", 1)
-        constant("output_norm.bias", 0)
-        random("output.weight", rows: config.vocabularySize, columns: hidden, isOutput: true)
+        constant(names.finalNorm + ".weight", 1)
+        constant(names.finalNorm + ".bias", 0)
+        random(names.output, rows: config.vocabularySize, columns: hidden, isOutput: true)
         var writer = try GGUFWriter()
         writeMetadata(&writer, config: config, type: type, name: "falcon-7b-synthetic-\(layers)l", tokenizer: tokenizer)
         try write(plan, with: &writer, to: path, threads: threads, progress: progress)
     }
 
-    static func writeMetadata(_ writer: inout GGUFWriter, config: FalconConfig, type: OutputType, name: String, tokenizer: FalconTokenizer?) {
+    static func writeMetadata(_ writer: inout GGUFWriter, config: FalconConfig, type: TensorType, name: String, tokenizer: FalconTokenizer?) {
         writer.set("general.architecture", .string("falcon"))
         writer.set("general.name", .string(name))
         writer.set("falcon.context_length", .uint32(UInt32(config.contextLength)))
@@ -236,7 +177,7 @@ public enum FalconGGUFConverter {
         writer.set("falcon.attention.head_count_kv", .uint32(UInt32(config.kvHeadCount)))
         writer.set("falcon.attention.layer_norm_epsilon", .float32(config.layerNormEpsilon))
         if config.ropeTheta != 10_000 { writer.set("falcon.rope.freq_base", .float32(config.ropeTheta)) }
-        writer.set("general.file_type", .uint32(type.fileType))
+        writer.set("general.file_type", .uint32(type.traits.llamaFileType ?? 7))
         writer.set("general.quantization_version", .uint32(2))
         if let tokenizer {
             writer.set("tokenizer.ggml.model", .string("gpt2"))
@@ -267,7 +208,7 @@ public enum FalconGGUFConverter {
     }
 
     static func encode(_ tensor: PlannedTensor, pool: ThreadPool) -> Data {
-        let rowBytes = tensor.columns / tensor.type.blockSize * tensor.type.bytesPerBlock
+        let rowBytes = tensor.type.rowBytes(count: tensor.columns)
         var data = Data(count: rowBytes * tensor.rows)
         data.withUnsafeMutableBytes { output in
             let base = output.baseAddress!
@@ -276,29 +217,11 @@ public enum FalconGGUFConverter {
                 defer { row.deallocate() }
                 for index in rows {
                     tensor.row(index, row)
-                    narrow(row, count: tensor.columns, to: tensor.type, into: base + index * rowBytes)
+                    tensor.type.quantize(row, count: tensor.columns, into: base + index * rowBytes)
                 }
             }
         }
         return data
-    }
-
-    static func widen(_ type: TensorType, _ source: UnsafeRawPointer, count: Int, into output: UnsafeMutablePointer<Float>) {
-        let halves = source.assumingMemoryBound(to: UInt16.self)
-        switch type {
-        case .f16: for i in 0..<count { output[i] = HalfPrecision.float(fromHalf: halves[i]) }
-        case .bf16: for i in 0..<count { output[i] = HalfPrecision.float(fromBFloat16: halves[i]) }
-        default: output.update(from: source.assumingMemoryBound(to: Float.self), count: count)
-        }
-    }
-
-    static func narrow(_ row: UnsafePointer<Float>, count: Int, to type: TensorType, into output: UnsafeMutableRawPointer) {
-        switch type {
-        case .f32: output.copyMemory(from: row, byteCount: count * 4)
-        case .f16: for i in 0..<count { output.storeBytes(of: HalfPrecision.half(from: row[i]), toByteOffset: i * 2, as: UInt16.self) }
-        case .bf16: for i in 0..<count { output.storeBytes(of: HalfPrecision.bfloat16(from: row[i]), toByteOffset: i * 2, as: UInt16.self) }
-        default: ReferenceQuantizer.quantize(QuantFormat(rawValue: type.rawValue)!, row, count: count, into: output)
-        }
     }
 }
 

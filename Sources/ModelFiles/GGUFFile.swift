@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 
 /// A GGUF v2/v3 file (llama.cpp's model format), memory-mapped.
 ///

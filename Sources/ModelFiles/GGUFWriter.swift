@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 #if canImport(Glibc)
 import Glibc
 #endif

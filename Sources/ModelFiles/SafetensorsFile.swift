@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 
 /// One `.safetensors` file: a u64 header length, a JSON header naming each tensor's dtype, shape and byte
 /// range, then the data. Everything in the header is checked against the file before a tensor is handed out.

@@ -4,13 +4,13 @@ import Testing
 /// The int8 prefill kernel against decode's exact reference: for every token, the scalar dot product of the
 /// weight row with that token's Q8_0 activations. Integer block sums are exact in both; only the order of
 /// the float additions differs, so the bound is the one the decode kernels are held to.
-@Suite(.enabled(if: Int8Product.isAvailable(type: QuantFormat.q8_0.rawValue, columns: 32), "no AVX-512 VNNI on this CPU"))
+@Suite(.enabled(if: Int8Product.isAvailable(type: .q8_0, columns: 32), "no AVX-512 VNNI on this CPU"))
 struct Int8ProductTests {
     /// 37 rows (two 16-row groups and a partial one, inside a partial 64-row block), 13 tokens (a full group of
     /// 8 and a partial one), 2080 columns (65 blocks: a full 64-block chunk and one more); outputs written into
     /// columns 1...rows of rows two wider, whose first and last columns must stay NaN.
-    @Test(arguments: [QuantFormat.q4_0, .q4_1, .q5_0, .q5_1, .q8_0])
-    func everyTokenMatchesDecodesReference(_ format: QuantFormat) {
+    @Test(arguments: [TensorType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0])
+    func everyTokenMatchesDecodesReference(_ format: TensorType) {
         let rows = 37, columns = 2080, tokens = 13, ldy = rows + 2
         let weights = (0..<rows).flatMap { QuantKernelTests.quantized(format, QuantKernelTests.randomRow(columns, seed: 700 + UInt64($0))) }
         let x = (0..<tokens).flatMap { QuantKernelTests.randomRow(columns, seed: 900 + UInt64($0)) }
@@ -30,7 +30,7 @@ struct Int8ProductTests {
             packed.withUnsafeBytes { p in
                 y.withUnsafeMutableBufferPointer { out in
                     scratch.withUnsafeMutableBytes { s in
-                        Int8Product.multiply(type: format.rawValue, packed: p.baseAddress!, tokens: tokens, weights: w.baseAddress!,
+                        Int8Product.multiply(type: format, packed: p.baseAddress!, tokens: tokens, weights: w.baseAddress!,
                                              rowBytes: rowBytes, rows: 0..<rows, columns: columns, into: out.baseAddress! + 1, ldy: ldy,
                                              scratch: s.baseAddress!)
                     }

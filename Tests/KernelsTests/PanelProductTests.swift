@@ -4,12 +4,12 @@ import Testing
 
 /// The prefill kernel (blocks of 96 rows, chunks of 512 columns, panels of 16 rows, groups of 6 or 12 tokens)
 /// against f64 sums over the exactly decoded weights, for every stored type.
-@Suite(.enabled(if: PanelProduct.isAvailable(type: 1, columns: 8), "no panel kernel body on this CPU"))
+@Suite(.enabled(if: PanelProduct.isAvailable(type: .f16, columns: 8), "no panel kernel body on this CPU"))
 struct PanelProductTests {
     /// `y[t][r]` through the kernel for rows `0..<rows` of `stored` (rows `rowBytes` apart, starting one byte
     /// into the buffer: safetensors tensors may start at odd offsets), written into columns 1...rows of an
     /// output two columns wider, whose first and last columns must stay NaN.
-    static func product(type: UInt32, stored: [UInt8], rowBytes: Int, rows: Int, columns: Int, x: [Float], tokens: Int,
+    static func product(type: TensorType, stored: [UInt8], rowBytes: Int, rows: Int, columns: Int, x: [Float], tokens: Int,
                         tiles: PanelProduct.Tiles) -> [Float] {
         var bytes = [UInt8](repeating: 0, count: 1 + stored.count)
         bytes.replaceSubrange(1..., with: stored)
@@ -60,11 +60,11 @@ struct PanelProductTests {
     func floatRowsAgreeWithTheExactSums(rows: Int, tokens: Int, columns: Int) {
         let x = Self.randomValues(tokens * columns)
         let values = Self.randomValues(rows * columns)
-        for (type, name) in [(UInt32(0), "f32"), (1, "f16"), (30, "bf16")] {
-            let patterns: [UInt16] = type == 30 ? values.map(HalfPrecision.bfloat16(from:)) : values.map(HalfPrecision.half(from:))
-            let decoded = type == 0 ? values
-                : type == 30 ? patterns.map(HalfPrecision.float(fromBFloat16:)) : patterns.map(HalfPrecision.float(fromHalf:))
-            let stored: [UInt8] = type == 0 ? values.withUnsafeBytes { Array($0) } : patterns.withUnsafeBytes { Array($0) }
+        for (type, name) in [(TensorType.f32, "f32"), (.f16, "f16"), (.bf16, "bf16")] {
+            let patterns: [UInt16] = type == .bf16 ? values.map(HalfPrecision.bfloat16(from:)) : values.map(HalfPrecision.half(from:))
+            let decoded = type == .f32 ? values
+                : type == .bf16 ? patterns.map(HalfPrecision.float(fromBFloat16:)) : patterns.map(HalfPrecision.float(fromHalf:))
+            let stored: [UInt8] = type == .f32 ? values.withUnsafeBytes { Array($0) } : patterns.withUnsafeBytes { Array($0) }
             for tiles in Self.tileChoices {
                 let y = Self.product(type: type, stored: stored, rowBytes: stored.count / rows, rows: rows, columns: columns, x: x,
                                      tokens: tokens, tiles: tiles)
@@ -75,8 +75,8 @@ struct PanelProductTests {
 
     /// Every quantized type: 35 rows (two full panels and a partial one) × 1536 columns (three chunks), 7
     /// tokens; the weights the sums are checked against are the scalar reference dequantization.
-    @Test(arguments: [QuantFormat.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K])
-    func quantizedRowsAgreeWithTheExactSums(_ format: QuantFormat) {
+    @Test(arguments: [TensorType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K])
+    func quantizedRowsAgreeWithTheExactSums(_ format: TensorType) {
         let rows = 35, columns = 1536, tokens = 7
         let x = Self.randomValues(tokens * columns)
         let stored = (0..<rows).flatMap { QuantKernelTests.quantized(format, QuantKernelTests.randomRow(columns, seed: 300 + UInt64($0))) }
@@ -90,7 +90,7 @@ struct PanelProductTests {
             }
         }
         for tiles in Self.tileChoices {
-            let y = Self.product(type: format.rawValue, stored: stored, rowBytes: rowBytes, rows: rows, columns: columns, x: x,
+            let y = Self.product(type: format, stored: stored, rowBytes: rowBytes, rows: rows, columns: columns, x: x,
                                  tokens: tokens, tiles: tiles)
             Self.expectExact(y, weights: decoded, x: x, rows: rows, columns: columns, tokens: tokens, "\(format) \(tiles)")
         }

@@ -20,7 +20,7 @@ struct QuantKernelTests {
         }
     }
 
-    static func quantized(_ format: QuantFormat, _ x: [Float]) -> [UInt8] {
+    static func quantized(_ format: TensorType, _ x: [Float]) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: format.rowBytes(count: x.count))
         x.withUnsafeBufferPointer { xs in out.withUnsafeMutableBytes { ReferenceQuantizer.quantize(format, xs.baseAddress!, count: x.count, into: $0.baseAddress!) } }
         return out
@@ -28,8 +28,8 @@ struct QuantKernelTests {
 
     static let columns = 1024
 
-    @Test(arguments: QuantFormat.allCases)
-    func fastDequantizationIsBitIdenticalToTheScalarReference(_ format: QuantFormat) {
+    @Test(arguments: TensorType.quantFormats)
+    func fastDequantizationIsBitIdenticalToTheScalarReference(_ format: TensorType) {
         for seed in 1...3 as ClosedRange<UInt64> {
             let bytes = Self.quantized(format, Self.randomRow(Self.columns, seed: seed))
             var reference = [Float](repeating: .nan, count: Self.columns), fast = reference, generic = reference
@@ -44,9 +44,9 @@ struct QuantKernelTests {
     }
 
     /// The C activation quantizer is the reference algorithm: identical bytes.
-    @Test(arguments: [QuantFormat.q8_0, .q8_1, .q8_K])
-    func activationQuantizationMatchesTheReferenceQuantizer(_ format: QuantFormat) {
-        let weight: QuantFormat = format == .q8_0 ? .q4_0 : format == .q8_1 ? .q4_1 : .q4_K
+    @Test(arguments: [TensorType.q8_0, .q8_1, .q8_K])
+    func activationQuantizationMatchesTheReferenceQuantizer(_ format: TensorType) {
+        let weight: TensorType = format == .q8_0 ? .q4_0 : format == .q8_1 ? .q4_1 : .q4_K
         let x = Self.randomRow(Self.columns, seed: 7) + [Float](repeating: 0, count: 256) // one all-zero K block
         let reference = Self.quantized(format, x)
         var fast = [UInt8](repeating: 0xAA, count: QuantizedKernels.activationBytes(for: weight, columns: x.count))
@@ -59,7 +59,7 @@ struct QuantKernelTests {
     /// next 64-byte boundary, then per four blocks their elements 0–15 (64 bytes), their elements 16–31, per
     /// block four lanes of which the first holds Σq (Q8_0, Int32) or the stored s (Q8_1, as Float), and per
     /// block its scale as a Float four times. Blocks past the end are zeros.
-    static func regrouped(_ format: QuantFormat, _ blocks: [UInt8]) -> [UInt8] {
+    static func regrouped(_ format: TensorType, _ blocks: [UInt8]) -> [UInt8] {
         let size = format.bytesPerBlock, count = blocks.count / size, quants = format == .q8_1 ? 4 : 2
         var out = [UInt8](repeating: 0, count: (blocks.count + 63) / 64 * 64 - blocks.count)
         func append<T>(_ value: T) { withUnsafeBytes(of: value) { out += $0 } }
@@ -85,7 +85,7 @@ struct QuantKernelTests {
     }
 
     /// Σ over blocks of |every float term| the dot product adds: the scale of its rounding error.
-    static func termMagnitude(_ format: QuantFormat, _ w: UnsafeRawPointer, _ a: UnsafeRawPointer, count: Int) -> Float {
+    static func termMagnitude(_ format: TensorType, _ w: UnsafeRawPointer, _ a: UnsafeRawPointer, count: Int) -> Float {
         let act = format.activationFormat!
         var total: Float = 0
         for b in 0..<(count / format.blockSize) {
@@ -117,14 +117,14 @@ struct QuantKernelTests {
     /// held to the same bound as AVX2.
     /// 13 rows: the legacy types' eight-row and one-row bodies both run. For the 32-value formats, rows of
     /// 1024 + 32, 64 and 96 values also leave the VBMI bodies 1, 2 or 3 blocks after their steps of four.
-    @Test(arguments: QuantFormat.weightFormats)
-    func dotProductsAgreeWithTheScalarReference(_ format: QuantFormat) {
+    @Test(arguments: TensorType.weightFormats)
+    func dotProductsAgreeWithTheScalarReference(_ format: TensorType) {
         for extra in format.blockSize == 32 ? [0, 32, 64, 96] : [0] {
             checkDotProducts(format, columns: Self.columns + extra)
         }
     }
 
-    func checkDotProducts(_ format: QuantFormat, columns: Int) {
+    func checkDotProducts(_ format: TensorType, columns: Int) {
         let rows = 13
         let weights = (0..<rows).flatMap { Self.quantized(format, Self.randomRow(columns, seed: 100 + UInt64($0))) }
         let x = Self.randomRow(columns, seed: 55)
@@ -161,8 +161,8 @@ struct QuantKernelTests {
 
     /// The quantized dot product approximates the f32 one: dequantized weights · x, off by the activation
     /// rounding only (8-bit: ≤ ½ step of each block's scale).
-    @Test(arguments: QuantFormat.weightFormats)
-    func dotProductApproximatesTheFloatProductOfDequantizedWeights(_ format: QuantFormat) {
+    @Test(arguments: TensorType.weightFormats)
+    func dotProductApproximatesTheFloatProductOfDequantizedWeights(_ format: TensorType) {
         let columns = Self.columns
         let bytes = Self.quantized(format, Self.randomRow(columns, seed: 9))
         let x = Self.randomRow(columns, seed: 10)

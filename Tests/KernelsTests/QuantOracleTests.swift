@@ -9,7 +9,7 @@ import TestSupport
 struct QuantOracleTests {
     /// Quantizes every row of `source` (f32 or bf16) as `format` and counts the blocks whose bytes differ from
     /// `expected`'s.
-    static func mismatchedBlocks(_ source: TensorView, _ expected: TensorView, _ format: QuantFormat,
+    static func mismatchedBlocks(_ source: TensorView, _ expected: TensorView, _ format: TensorType,
                                  rows rowLimit: Int = .max) -> (blocks: Int, mismatched: Int, first: String?) {
         let columns = expected.info.rowLength
         let rows = min(expected.info.rowCount, rowLimit)
@@ -51,7 +51,8 @@ struct QuantOracleTests {
         let quantized = try GGUFFile(path: try #require(SharedFiles.url("reference/gguf/random/falcon7b-mqa-parallel.\(name).gguf")).path)
         var checked = 0
         for info in quantized.tensorInfos {
-            guard let format = QuantFormat(rawValue: info.type.rawValue) else { continue }
+            let format = info.type
+            guard format.isQuantized else { continue }
             let result = Self.mismatchedBlocks(try f32.requireTensor(named: info.name), try quantized.requireTensor(named: info.name), format)
             #expect(result.mismatched == 0, "\(info.name) \(format): \(result.mismatched)/\(result.blocks) blocks differ; \(result.first ?? "")")
             checked += 1
@@ -73,7 +74,8 @@ struct QuantOracleTests {
         let quantized = try GGUFFile(path: try #require(SharedFiles.url("reference/gguf/claire-tiny-fr.\(name).gguf")).path)
         var checked = 0
         for info in quantized.tensorInfos {
-            guard let format = QuantFormat(rawValue: info.type.rawValue) else { continue }
+            let format = info.type
+            guard format.isQuantized else { continue }
             let hf: String
             var rowLimit = Int.max
             if info.name == "token_embd.weight" {

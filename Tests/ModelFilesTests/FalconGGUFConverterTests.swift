@@ -1,5 +1,6 @@
 import Foundation
 import ModelFiles
+import Kernels
 import Testing
 import TestSupport
 import Tokenization
@@ -12,7 +13,7 @@ struct FalconGGUFConverterTests {
         let model = try OpenedModel.open(path: try #require(SharedFiles.url("reference/models/claire-tiny-fr")).path)
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("convert-\(UUID().uuidString).gguf").path
         defer { try? FileManager.default.removeItem(atPath: out) }
-        try FalconGGUFConverter.convert(model, to: try #require(FalconGGUFConverter.OutputType(type)), path: out, threads: 2) { _ in }
+        try FalconGGUFConverter.convert(model, to: try #require(TensorType(fileTypeName: type)), path: out, threads: 2) { _ in }
         return try GGUFFile(path: out)
     }
 
@@ -52,7 +53,7 @@ struct FalconGGUFConverterTests {
     @Test(arguments: ["q8_0", "q4_0"])
     func inMemoryQuantizationHoldsLlamaQuantizesTensors(_ type: String) throws {
         let model = try OpenedModel.open(path: try #require(SharedFiles.url("reference/models/claire-tiny-fr")).path)
-        let quantized = try FalconGGUFConverter.quantizedInMemory(model, to: try #require(FalconGGUFConverter.OutputType(type)), threads: 2)
+        let quantized = try FalconGGUFConverter.quantizedInMemory(model, to: try #require(TensorType(fileTypeName: type)), threads: 2)
         let theirs = try GGUFFile(path: try #require(SharedFiles.url("reference/gguf/claire-tiny-fr.\(type.uppercased()).gguf")).path)
         #expect(quantized.format == .gguf)
         #expect(Set(quantized.tensors.tensorInfos.map(\.name)) == Set(theirs.tensorInfos.map(\.name)))

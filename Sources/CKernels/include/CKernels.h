@@ -13,13 +13,6 @@
 extern "C" {
 #endif
 
-/// GGML ids of the formats handled here.
-enum {
-    CK_F32 = 0, CK_F16 = 1, CK_BF16 = 30,
-    CK_Q4_0 = 2, CK_Q4_1 = 3, CK_Q5_0 = 6, CK_Q5_1 = 7, CK_Q8_0 = 8, CK_Q8_1 = 9,
-    CK_Q2_K = 10, CK_Q3_K = 11, CK_Q4_K = 12, CK_Q5_K = 13, CK_Q6_K = 14, CK_Q8_K = 15,
-};
-
 /// A spin-wait hint (x86 pause, Arm yield): the thread pool's helpers spin between products with it, which
 /// frees the core's shared resources for its sibling and saves power.
 static inline void ck_cpu_relax(void) {
@@ -29,6 +22,18 @@ static inline void ck_cpu_relax(void) {
     __asm__ __volatile__("yield");
 #endif
 }
+
+/// What the kernels know of a GGML type (all zeros for a type they do not know): its block layout, the
+/// activation format its integer dot product wants (0 if none), and which bodies it has on some CPU.
+typedef struct {
+    int64_t block_values, block_bytes;
+    uint32_t activation_type;
+    int32_t has_decode;          ///< ck_dot_rows computes it
+    int32_t has_dequantize;      ///< ck_dequantize_row computes it
+    int32_t has_prefill_panels;  ///< ck_gemm_rows reads it (where the CPU has AVX2)
+    int32_t has_prefill_int8;    ///< ck_gemm_i8 reads it (where the CPU has AVX-512 VNNI)
+} ck_type_info;
+ck_type_info ck_type_traits(uint32_t type);
 
 /// 1 when the AVX2/FMA/F16C bodies are in use, 0 for the generic ones.
 int ck_uses_avx2(void);
@@ -65,10 +70,10 @@ int ck_dot_rows_avx2(uint32_t type, const void *weights, size_t row_bytes, int64
 /// AVX2 (or generic) ones where the CPU has no VNNI.
 int ck_dot_rows_vnni512(uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
                         int64_t count, const void *activations, float *out);
-/// 1 when this CPU has the AVX-512 VNNI bodies: ck_dot_rows runs them for Q8_0, and for Q4_0, Q4_1, Q5_0 and
-/// Q5_1 where there are no VBMI ones; ck_dot_rows_vnni512 runs them for all five.
+/// 1 when this CPU has the AVX-512 VNNI bodies: ck_dot_rows runs them for the types that have them and no
+/// VBMI ones; ck_dot_rows_vnni512 runs them for every type that has them.
 int ck_dot_rows_uses_vnni512(void);
-/// 1 when ck_dot_rows runs the AVX-512 VBMI + VNNI bodies (for Q4_0, Q4_1, Q5_0 and Q5_1) on this CPU.
+/// 1 when ck_dot_rows runs the AVX-512 VBMI + VNNI bodies (of the types that have them) on this CPU.
 int ck_dot_rows_uses_vbmi512(void);
 /// ck_dot_rows with the generic bodies whatever the CPU: what tests compare the fast bodies against,
 /// without a process-wide switch that tests running in parallel would race on.
@@ -80,7 +85,7 @@ int ck_dot_rows_generic(uint32_t type, const void *weights, size_t row_bytes, in
 void ck_dot_rows_f16(const float *x, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
                      int64_t count, float *out);
 /// out[t*ldo + r] = dot(x + t*ldx, weight row r) for t in [0, tokens), r in [row_begin, row_end): prefill in
-/// f32 over rows stored as `type` (CK_F32, CK_F16, CK_BF16 or a quantized type), a cache-sized block of rows
+/// f32 over rows stored as `type` (F32, F16, BF16 or a quantized type), a cache-sized block of rows
 /// widened or dequantized at a time. `scratch` holds ck_gemm_rows_scratch_floats() floats, one per
 /// concurrent caller. Returns -1, computing nothing, where there is no fast body (no AVX2/F16C, or `count`
 /// not a multiple of 8 and of the block): callers then use BLAS.
@@ -94,7 +99,10 @@ int ck_gemm_rows_uses_avx512(void);
 /// 1 when ck_gemm_rows has a fast body for rows of `count` values stored as `type`.
 int ck_gemm_rows_supported(uint32_t type, int64_t count);
 int64_t ck_gemm_rows_scratch_floats(void);
-/// Prefill on 8-bit integer products (AVX-512 VNNI) for Q4_0, Q4_1, Q5_0, Q5_1 and Q8_0 weights: activations
+/// The rows ck_gemm_rows widens or dequantizes at a time: callers splitting a product between threads give
+/// each a multiple of it.
+int64_t ck_gemm_rows_row_block(void);
+/// Prefill on 8-bit integer products (AVX-512 VNNI) for the types that have it (ck_type_info.has_prefill_int8): activations
 /// are quantized to 8-bit blocks as in decode, then out[t*ldo + r] = Σ_blocks d_w·d_a·(q_w·q_a) (+ m_w·s_a)
 /// for t < tokens, r in [row_begin, row_end). 1 when this CPU has the body for weights `type` with rows of
 /// `count` values.
@@ -103,6 +111,8 @@ int ck_gemm_i8_supported(uint32_t type, int64_t count);
 int64_t ck_gemm_i8_activation_bytes(int64_t tokens, int64_t count);
 /// Bytes of scratch each concurrent ck_gemm_i8 caller needs.
 int64_t ck_gemm_i8_scratch_bytes(void);
+/// The weight rows ck_gemm_i8 unpacks at a time (split products between threads in multiples of it).
+int64_t ck_gemm_i8_row_block(void);
 /// Quantizes and packs the token groups [group_begin, group_end) (8 tokens each; tokens past `tokens` are
 /// padding) of x (rows `ldx` apart). Returns 0, or -1 when `count` is not a multiple of 32.
 int ck_gemm_i8_pack_activations(const float *x, int64_t ldx, int64_t tokens, int64_t group_begin, int64_t group_end,

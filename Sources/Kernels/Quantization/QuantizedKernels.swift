@@ -11,25 +11,25 @@ import CKernels
 /// QuantizedKernels.dotRows(format, weights: base, rowBytes: rowBytes, rows: slice, columns: columns,
 ///                          activations: scratch, into: y)           // y[r] for r in slice
 /// ```
-/// Prefill (several tokens) does not come here: `PanelProduct` dequantizes blocks of rows and multiplies in
-/// f32, which measured faster than int8 tiles (FMA throughput beats maddubs chains) and rounds nothing.
+/// Prefill (several tokens) does not come here: see `MatrixProduct`, which chooses between this, `PanelProduct`
+/// and `Int8Product`.
 ///
 /// Nothing here allocates; every buffer is the caller's. Activations are quantized like llama.cpp's CPU
-/// backend: Q8_0 for Q4_0/Q5_0/Q8_0, Q8_1 for Q4_1/Q5_1, Q8_K for the K types, so a product differs from the
+/// backend (`TensorType.activationFormat`, llama.cpp's vec_dot_type), so a product differs from the
 /// f32 one by the activation rounding (≈ 0.4 % of each value for 8 bits) plus float summation order.
 public enum QuantizedKernels {
     /// True when the AVX2/FMA/F16C bodies are in use on this CPU.
     public static var usesAVX2: Bool { ck_uses_avx2() != 0 }
 
-    /// True when this CPU runs the AVX-512 VNNI eight-row bodies: for Q8_0, and for Q4_0, Q4_1, Q5_0 and Q5_1
-    /// where it has no VBMI bodies (`usesVBMI512`) or `Bodies.vnni512` asks for them.
+    /// True when this CPU runs the AVX-512 VNNI eight-row bodies of the types that have them (the legacy
+    /// formats; Sources/CKernels/traits.c), where it has no VBMI ones (`usesVBMI512`) or `Bodies.vnni512` asks.
     public static var usesVNNI512: Bool { ck_dot_rows_uses_vnni512() != 0 }
 
-    /// True when decode of Q4_0, Q4_1, Q5_0 and Q5_1 runs the AVX-512 VBMI + VNNI bodies (four blocks of a
-    /// row per register) on this CPU.
+    /// True when decode of the types with AVX-512 VBMI + VNNI bodies (the 4- and 5-bit legacy formats) runs them
+    /// (four blocks of a row per register) on this CPU.
     public static var usesVBMI512: Bool { ck_dot_rows_uses_vbmi512() != 0 }
 
-    /// Which decode bodies run: the best this CPU has (AVX-512 VBMI for Q4_0…Q5_1, AVX-512 for Q6_K); the
+    /// Which decode bodies run: the best this CPU has (AVX-512 VBMI or VNNI eight-row or one-row bodies where a type has them); the
     /// AVX-512 VNNI ones, bit-identical to AVX2, even where those exist; the AVX2 ones even where AVX-512
     /// ones exist; or the portable C ones whatever the CPU. Each falls back to the next where the CPU lacks
     /// it, so that tests compare all of them on a machine that has them.
@@ -42,14 +42,14 @@ public enum QuantizedKernels {
 
     /// Bytes of scratch one activation row of `columns` values needs for weights of `format`.
     /// Q8_0 and Q8_1 blocks are followed by a regrouped copy for the VBMI bodies (`ck_quantize_activations`).
-    public static func activationBytes(for format: QuantFormat, columns: Int) -> Int {
+    public static func activationBytes(for format: TensorType, columns: Int) -> Int {
         guard let a = format.activationFormat else { return 0 }
         return Int(ck_activation_bytes(a.rawValue, Int64(columns)))
     }
 
     /// Quantizes `columns` f32 activations for dot products with `format` weights.
     @inline(__always)
-    public static func quantizeActivations(for format: QuantFormat, _ x: UnsafePointer<Float>, columns: Int,
+    public static func quantizeActivations(for format: TensorType, _ x: UnsafePointer<Float>, columns: Int,
                                            into scratch: UnsafeMutableRawPointer) {
         guard let a = format.activationFormat else { preconditionFailure("\(format) is not a weight format") }
         precondition(columns % a.blockSize == 0)
@@ -58,7 +58,7 @@ public enum QuantizedKernels {
 
     /// `y[r] = W[r] · x` for `r` in `rows`, weights at `weights + r·rowBytes`.
     @inline(__always)
-    public static func dotRows(_ format: QuantFormat, weights: UnsafeRawPointer, rowBytes: Int, rows: Range<Int>,
+    public static func dotRows(_ format: TensorType, weights: UnsafeRawPointer, rowBytes: Int, rows: Range<Int>,
                                columns: Int, activations: UnsafeRawPointer, into y: UnsafeMutablePointer<Float>,
                                bodies: Bodies = .best) {
         let body = switch bodies {
@@ -74,7 +74,7 @@ public enum QuantizedKernels {
 
     /// Dequantizes `count` values (whole blocks) with the C body.
     @inline(__always)
-    public static func dequantize(_ format: QuantFormat, _ row: UnsafeRawPointer, count: Int, into output: UnsafeMutablePointer<Float>) {
+    public static func dequantize(_ format: TensorType, _ row: UnsafeRawPointer, count: Int, into output: UnsafeMutablePointer<Float>) {
         ck_dequantize_row(format.rawValue, row, output, Int64(count))
     }
 }

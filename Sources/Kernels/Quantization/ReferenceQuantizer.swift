@@ -5,7 +5,7 @@
 public enum ReferenceQuantizer {
     /// Quantizes `count` values (a whole number of `format` blocks) from `x` into `output`
     /// (`format.rowBytes(count:)` bytes).
-    public static func quantize(_ format: QuantFormat, _ x: UnsafePointer<Float>, count: Int, into output: UnsafeMutableRawPointer) {
+    public static func quantize(_ format: TensorType, _ x: UnsafePointer<Float>, count: Int, into output: UnsafeMutableRawPointer) {
         precondition(count % format.blockSize == 0, "row length \(count) is not a multiple of \(format)'s block size")
         let blocks = count / format.blockSize
         let all = Array(UnsafeBufferPointer(start: x, count: count))
@@ -26,6 +26,7 @@ public enum ReferenceQuantizer {
             case .q4_K: KQuantizer.q45K(slice, out, bits: 4)
             case .q5_K: KQuantizer.q45K(slice, out, bits: 5)
             case .q6_K: KQuantizer.q6K(slice, out)
+            default: preconditionFailure("\(format) has no reference quantizer")
             }
         }
     }

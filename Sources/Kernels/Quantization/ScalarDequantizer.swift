@@ -3,7 +3,7 @@
 /// (`d·q`, `d·q + m`, `(d·sc)·q − dmin·m`).
 public enum ScalarDequantizer {
     /// Dequantizes `count` values (whole blocks) of `format` from `row` into `output`.
-    public static func dequantize(_ format: QuantFormat, _ row: UnsafeRawPointer, count: Int, into output: UnsafeMutablePointer<Float>) {
+    public static func dequantize(_ format: TensorType, _ row: UnsafeRawPointer, count: Int, into output: UnsafeMutablePointer<Float>) {
         let blocks = count / format.blockSize
         for b in 0..<blocks {
             let block = BlockBytes(row + b * format.bytesPerBlock)
@@ -53,6 +53,8 @@ public enum ScalarDequantizer {
                     let ml = u.dmin * Float(u.mins[g])
                     for i in 0..<16 { y[16 * g + i] = dl * Float(u.q[16 * g + i]) - ml }
                 }
+            default:
+                preconditionFailure("\(format) is not a quant block format")
             }
         }
     }
@@ -66,7 +68,7 @@ struct SuperBlock {
     var d: Float = 0
     var dmin: Float = 0
 
-    init(_ format: QuantFormat, _ b: BlockBytes) {
+    init(_ format: TensorType, _ b: BlockBytes) {
         switch format {
         case .q2_K: // scales[16] qs[64] d dmin
             d = b.half(80); dmin = b.half(82)

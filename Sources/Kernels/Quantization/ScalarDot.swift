@@ -3,7 +3,7 @@
 /// per-block float terms are accumulated.
 public enum ScalarDot {
     /// Σ over the blocks of one weight row (`format`) · one activation row (`format.activationFormat`).
-    public static func dot(_ format: QuantFormat, weights: UnsafeRawPointer, activations: UnsafeRawPointer, count: Int) -> Float {
+    public static func dot(_ format: TensorType, weights: UnsafeRawPointer, activations: UnsafeRawPointer, count: Int) -> Float {
         guard let activation = format.activationFormat else { preconditionFailure("\(format) is not a weight format") }
         var sum: Float = 0
         let blocks = count / format.blockSize
@@ -40,7 +40,7 @@ public enum ScalarDot {
     }
 
     /// The small integers of a 32-block and its scale (and min, for Q4_1/Q5_1).
-    static func smallIntegers(_ format: QuantFormat, _ b: BlockBytes) -> ([Int], Float, Float?) {
+    static func smallIntegers(_ format: TensorType, _ b: BlockBytes) -> ([Int], Float, Float?) {
         var q = [Int](repeating: 0, count: 32)
         switch format {
         case .q4_0:

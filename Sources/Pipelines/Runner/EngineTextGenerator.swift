@@ -1,4 +1,5 @@
 import Engine
+import Kernels
 import ModelFiles
 import Tokenization
 
@@ -12,19 +13,13 @@ public final class EngineTextGenerator: TextGenerating {
 
     /// `quantize` (q8_0, q4_0, …) quantizes a Hugging Face checkpoint in memory while loading.
     public init(path: String, threads: Int, quantize: String? = nil) throws {
-        let model: FalconModel
-        if let quantize {
-            guard let type = FalconGGUFConverter.OutputType(quantize) else {
-                throw OutputError("model.quantize '\(quantize)' is not one of \(FalconGGUFConverter.OutputType.names.joined(separator: ", "))")
+        let type = try quantize.map { name in
+            guard let type = TensorType(fileTypeName: name) else {
+                throw OutputError("model.quantize '\(name)' is not one of \(TensorType.fileTypes.map(\.argumentName).joined(separator: ", "))")
             }
-            let opened = try OpenedModel.open(path: path)
-            guard opened.format == .huggingFace else {
-                throw OutputError("\(path): model.quantize applies to a Hugging Face checkpoint; this GGUF file is already quantized")
-            }
-            model = try FalconModel(FalconGGUFConverter.quantizedInMemory(opened, to: type, threads: threads), threads: threads)
-        } else {
-            model = try FalconModel(path: path, threads: threads)
+            return type
         }
+        let model = try FalconModel(path: path, threads: threads, quantize: type)
         tokenizer = try model.opened.requireTokenizer()
         generator = Generator(model: model)
         modelName = path

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import Transcripts
 
 /// Decodes a pipeline file into a `PipelineSpec`, reporting every problem with its line and column.
@@ -82,7 +83,7 @@ public enum PipelineLoader {
             let cwd = FileManager.default.currentDirectoryPath
             problems.add("model.path '\(path)' does not exist (relative paths are resolved against the current directory, \(cwd))", at: pathNode.mark)
         }
-        let quantize = map.choice("quantize", among: ["none", "q8_0", "q4_0", "q4_1", "q5_0", "q5_1", "q4_k", "q5_k", "q6_k"])
+        let quantize = map.choice("quantize", among: ["none"] + TensorType.fileTypes.filter(\.isQuantized).map(\.argumentName))
         let threads = map.integer("threads", in: 0...1024) ?? 0
         return ModelSpec(path: path, quantize: quantize == "none" ? nil : quantize, threads: threads)
     }

@@ -1,12 +1,15 @@
 import CKernels
 
-/// Prefill of the legacy formats (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0) on 8-bit integer products (AVX-512 VNNI): the
+/// Prefill of the formats with int8 tiles (`TensorType.hasInt8Prefill`: the legacy 32-value ones) on 8-bit integer products (AVX-512 VNNI): the
 /// activations are quantized to 8-bit blocks exactly as decode quantizes them and packed once per product,
 /// then each worker unpacks blocks of 64 weight rows and runs tiles of 16 rows × 8 tokens of `vpdpbusd`. Every block's integer
 /// sum is exact; the result is decode's, token by token, up to the order of the float additions.
 public enum Int8Product {
-    /// Whether this CPU has the body for weights of GGML type `type` with rows of `columns` values.
-    public static func isAvailable(type: UInt32, columns: Int) -> Bool { ck_gemm_i8_supported(type, Int64(columns)) != 0 }
+    /// Whether this CPU has the body for weights of `type` with rows of `columns` values.
+    public static func isAvailable(type: TensorType, columns: Int) -> Bool { ck_gemm_i8_supported(type.rawValue, Int64(columns)) != 0 }
+
+    /// The weight rows the C kernel unpacks at a time: a worker's share is best a multiple of it.
+    public static var rowBlock: Int { Int(ck_gemm_i8_row_block()) }
 
     /// Bytes of packed activations for `tokens` rows of `columns` values.
     public static func activationBytes(tokens: Int, columns: Int) -> Int { Int(ck_gemm_i8_activation_bytes(Int64(tokens), Int64(columns))) }
@@ -28,10 +31,10 @@ public enum Int8Product {
     /// `y[t * ldy + r] = x[t] · W[r]` for `t < tokens` and `r` in `rows` over activations packed by
     /// `packActivations`. Returns false, computing nothing, where `isAvailable` is false.
     @inline(__always)
-    public static func multiply(type: UInt32, packed: UnsafeRawPointer, tokens: Int, weights: UnsafeRawPointer, rowBytes: Int,
+    public static func multiply(type: TensorType, packed: UnsafeRawPointer, tokens: Int, weights: UnsafeRawPointer, rowBytes: Int,
                                 rows: Range<Int>, columns: Int, into y: UnsafeMutablePointer<Float>, ldy: Int,
                                 scratch: UnsafeMutableRawPointer) -> Bool {
-        ck_gemm_i8(type, packed, Int64(tokens), weights, rowBytes, Int64(rows.lowerBound), Int64(rows.upperBound), Int64(columns),
+        ck_gemm_i8(type.rawValue, packed, Int64(tokens), weights, rowBytes, Int64(rows.lowerBound), Int64(rows.upperBound), Int64(columns),
                    y, Int64(ldy), scratch) == 0
     }
 }

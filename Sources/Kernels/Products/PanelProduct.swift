@@ -5,8 +5,11 @@ import CKernels
 /// register tiles of 16 rows × 6 tokens (AVX2) or 32 × 6 (AVX-512) over them, so the matrix is never
 /// copied whole and the activations are never repacked. Where the CPU has no AVX2/F16C body, callers use BLAS over dequantized tiles.
 public enum PanelProduct {
-    /// Whether rows of `columns` values stored as GGML type `type` have a fast body on this CPU.
-    public static func isAvailable(type: UInt32, columns: Int) -> Bool { ck_gemm_rows_supported(type, Int64(columns)) != 0 }
+    /// Whether rows of `columns` values stored as `type` have a fast body on this CPU.
+    public static func isAvailable(type: TensorType, columns: Int) -> Bool { ck_gemm_rows_supported(type.rawValue, Int64(columns)) != 0 }
+
+    /// The rows the C kernel widens or dequantizes at a time: a worker's share is best a multiple of it.
+    public static var rowBlock: Int { Int(ck_gemm_rows_row_block()) }
 
     /// The floats of scratch each concurrent caller needs (best on a 64-byte boundary).
     public static var scratchCount: Int { Int(ck_gemm_rows_scratch_floats()) }
@@ -23,11 +26,11 @@ public enum PanelProduct {
     /// `y[t * ldy + r] = x[t] · W[r]` for `t < tokens` and `r` in `rows`, W's rows `rowBytes` apart. Returns
     /// false, computing nothing, where `isAvailable` is false.
     @inline(__always)
-    public static func multiply(type: UInt32, _ x: UnsafePointer<Float>, tokens: Int, weights: UnsafeRawPointer, rowBytes: Int,
+    public static func multiply(type: TensorType, _ x: UnsafePointer<Float>, tokens: Int, weights: UnsafeRawPointer, rowBytes: Int,
                                 rows: Range<Int>, columns: Int, into y: UnsafeMutablePointer<Float>, ldy: Int,
                                 scratch: UnsafeMutablePointer<Float>, tiles: Tiles = .best) -> Bool {
         let body = tiles == .best ? ck_gemm_rows : ck_gemm_rows_avx2
-        return body(type, x, Int64(columns), Int64(tokens), weights, rowBytes, Int64(rows.lowerBound), Int64(rows.upperBound),
+        return body(type.rawValue, x, Int64(columns), Int64(tokens), weights, rowBytes, Int64(rows.lowerBound), Int64(rows.upperBound),
                     Int64(columns), y, Int64(ldy), scratch) == 0
     }
 }

@@ -1,6 +1,3 @@
-import Kernels
-import ModelFiles
-
 /// A weight matrix `[rows, columns]` left in its file's layout and memory (mmap): F32/F16/BF16 elements or
 /// quant blocks. Rows are dequantized on the fly, a row or a tile at a time, never the whole model.
 public struct WeightMatrix: @unchecked Sendable {
@@ -9,31 +6,29 @@ public struct WeightMatrix: @unchecked Sendable {
     public let rows: Int
     public let columns: Int
     public let rowBytes: Int
-    let base: UnsafeRawPointer
-    /// The block format when the rows are quantized (they then have integer dot products).
-    let quantFormat: QuantFormat?
+    public let base: UnsafeRawPointer
 
-    init(_ view: TensorView, rows: Int, columns: Int) {
-        name = view.info.name
-        type = view.info.type
+    /// `base` must stay valid (mapped) as long as the matrix is used.
+    public init(name: String, type: TensorType, rows: Int, columns: Int, base: UnsafeRawPointer) {
+        self.name = name
+        self.type = type
         self.rows = rows
         self.columns = columns
-        rowBytes = columns / type.blockSize * type.bytesPerBlock
-        base = view.bytes.baseAddress!
-        quantFormat = QuantFormat.weightFormats.first { $0.rawValue == view.info.type.rawValue }
+        rowBytes = type.rowBytes(count: columns)
+        self.base = base
     }
 
     @inline(__always)
-    func row(_ index: Int) -> UnsafeRawPointer { base + index * rowBytes }
+    public func row(_ index: Int) -> UnsafeRawPointer { base + index * rowBytes }
 
     /// The f32 values of row `index`.
     @inline(__always)
-    func dequantizeRow(_ index: Int, into output: UnsafeMutablePointer<Float>) {
-        RowFormats.dequantize(type, row(index), count: columns, into: output)
+    public func dequantizeRow(_ index: Int, into output: UnsafeMutablePointer<Float>) {
+        type.dequantize(row(index), count: columns, into: output)
     }
 
     /// Row `index` · x, for the storage types without a dedicated decode kernel (16-bit and quantized rows
-    /// have theirs in `LinearKernels`): f32 directly, others dequantized into `scratch` (≥ `columns` floats).
+    /// have theirs in `MatrixProduct`): f32 directly, others dequantized into `scratch` (≥ `columns` floats).
     @inline(__always)
     func dot(row index: Int, _ x: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>) -> Float {
         let bytes = row(index)
