@@ -12,7 +12,10 @@ struct QuantizeCommand: ParsableCommand {
             reference algorithms (round-to-nearest for the legacy types, the K-quant scale searches for K types); \
             the output matrix is Q8_0 and norms stay F32, as llama-quantize does for Falcon. \
             --synthetic falcon-7b --layers N writes seeded random weights with Falcon-7B's real shapes, for \
-            benchmarking without the 14 GB download.
+            benchmarking without the 14 GB download. With a GPTQ type (\(GPTQSynthesizer.Shape.names.joined(separator: ", "))) \
+            --synthetic writes a GPTQ checkpoint folder at --out instead, shaped like that branch of TheBloke's \
+            Claire-7B-0.1-GPTQ (act-order, symmetric, v1). --model accepts GPTQ folders too (their weights go \
+            through floats, as llama.cpp's converter does).
             """
     )
 
@@ -42,16 +45,25 @@ struct QuantizeCommand: ParsableCommand {
 
     func validate() throws {
         if (model == nil) == (synthetic == nil) { throw ValidationError("give exactly one of --model PATH or --synthetic falcon-7b") }
-        if FalconGGUFConverter.OutputType(type) == nil {
-            throw ValidationError("--type \(type) is not one of \(FalconGGUFConverter.OutputType.names.joined(separator: ", "))")
+        if GPTQSynthesizer.Shape(type) != nil {
+            if synthetic == nil { throw ValidationError("--type \(type) writes a synthetic GPTQ folder; it needs --synthetic falcon-7b") }
+        } else if FalconGGUFConverter.OutputType(type) == nil {
+            throw ValidationError("--type \(type) is not one of \((FalconGGUFConverter.OutputType.names + GPTQSynthesizer.Shape.names).joined(separator: ", "))")
         }
         if let synthetic, synthetic != "falcon-7b" { throw ValidationError("--synthetic knows only falcon-7b") }
         if layers < 1 || layers > 80 { throw ValidationError("--layers must be between 1 and 80") }
     }
 
     func run() throws {
-        let outputType = FalconGGUFConverter.OutputType(type)!
         let started = Date()
+        if let shape = GPTQSynthesizer.Shape(type) {
+            try GPTQSynthesizer.write(config: GPTQSynthesizer.falcon7B(layers: layers), shape: shape, directory: out, seed: seed,
+                                      tokenizerJSON: tokenizer.flatMap { $0.hasSuffix(".json") ? $0 : nil })
+            let size = (try? FileManager.default.attributesOfItem(atPath: out + "/model.safetensors")[.size] as? Int) ?? 0
+            Console.error(String(format: "wrote %@ (GPTQ %@, %.1f MB of weights) in %.1f s", out, type, Double(size) / 1e6, Date().timeIntervalSince(started)))
+            return
+        }
+        let outputType = FalconGGUFConverter.OutputType(type)!
         if let model {
             let opened = try OpenedModel.open(path: model)
             try FalconGGUFConverter.convert(opened, to: outputType, path: out, threads: threads) { Console.error($0) }

@@ -22,6 +22,8 @@ final class LinearKernels {
     /// Every token of a batch quantized and packed for `Int8Product` (empty where the CPU has no such body).
     private let packedActivations: UnsafeMutableRawPointer
     private let packedTokens: Int
+    /// GPTQ hook: the input gathered into a regrouped weight's column order (`gatherColumns`), grown on demand.
+    private var gatheredInputs = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
 
     init(pool: ThreadPool, maximumColumns: Int, maximumTokens: Int) {
         self.pool = pool
@@ -45,6 +47,7 @@ final class LinearKernels {
         for tile in tiles { tile.deallocate() }
         quantizedActivations.deallocate()
         packedActivations.deallocate()
+        gatheredInputs.deallocate()
     }
 
     /// Storage types whose prefill runs on the f32 panel kernel (`PanelProduct`): all of them where the CPU
@@ -100,6 +103,8 @@ final class LinearKernels {
     /// `y[t][r] = Σ x[t][k] · W[r][k]` with `ldy` = W.rows.
     func multiply(_ x: UnsafePointer<Float>, tokens: Int, _ weight: WeightMatrix, into y: UnsafeMutablePointer<Float>) {
         precondition(weight.columns <= maximumColumns)
+        // GPTQ hook: a layer regrouped by g_idx stores its input columns in another order; gather x to match.
+        let x = weight.columnOrder.map { gatherColumns(x, tokens: tokens, order: $0) } ?? x
         let n = weight.rows, k = weight.columns
         switch Self.route(for: weight.type, columns: k, tokens: tokens) {
         case .integerDecode(let format):
@@ -139,6 +144,23 @@ final class LinearKernels {
         case .blasTiles:
             multiplyByBLASTiles(x, tokens: tokens, weight, into: y)
         }
+    }
+
+    /// `x` with each token's columns in `order` (GPTQ act-order layers, `TensorView.columnOrder`).
+    private func gatherColumns(_ x: UnsafePointer<Float>, tokens: Int, order: [Int32]) -> UnsafePointer<Float> {
+        let k = order.count
+        if gatheredInputs.count < tokens * k {
+            gatheredInputs.deallocate()
+            gatheredInputs = UnsafeMutableBufferPointer(start: UnsafeMutablePointer<Float>.allocate(capacity: tokens * k), count: tokens * k)
+        }
+        let gathered = gatheredInputs.baseAddress!
+        order.withUnsafeBufferPointer { order in
+            for t in 0..<tokens {
+                let source = x + t * k, destination = gathered + t * k
+                for j in 0..<k { destination[j] = source[Int(order[j])] }
+            }
+        }
+        return UnsafePointer(gathered)
     }
 
     private func multiplyByBLASTiles(_ x: UnsafePointer<Float>, tokens: Int, _ weight: WeightMatrix, into y: UnsafeMutablePointer<Float>) {

@@ -12,6 +12,8 @@ public struct WeightMatrix: @unchecked Sendable {
     let base: UnsafeRawPointer
     /// The block format when the rows are quantized (they then have integer dot products).
     let quantFormat: QuantFormat?
+    /// GPTQ layers regrouped by `g_idx`: the input gather each product needs (see `TensorView.columnOrder`).
+    let columnOrder: [Int32]?
 
     init(_ view: TensorView, rows: Int, columns: Int) {
         name = view.info.name
@@ -21,6 +23,7 @@ public struct WeightMatrix: @unchecked Sendable {
         rowBytes = columns / type.blockSize * type.bytesPerBlock
         base = view.bytes.baseAddress!
         quantFormat = QuantFormat.weightFormats.first { $0.rawValue == view.info.type.rawValue }
+        columnOrder = view.columnOrder
     }
 
     @inline(__always)

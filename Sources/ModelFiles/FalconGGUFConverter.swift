@@ -123,7 +123,8 @@ public enum FalconGGUFConverter {
         let source = model.tensors
         func view(_ name: String) throws -> TensorView {
             guard let view = source.tensor(named: name) else { throw ModelFileError(model.path, "tensor \(name) is missing") }
-            guard [.f32, .f16, .bf16].contains(view.info.type) else {
+            // GPTQ layers arrive as Q4_0/Q8_0 blocks (Sources/ModelFiles/GPTQ); they go through floats like the rest.
+            guard [.f32, .f16, .bf16].contains(view.info.type) || (model.gptq != nil && [.q4_0, .q8_0].contains(view.info.type)) else {
                 throw ModelFileError(model.path, "tensor \(name) is \(view.info.type); only F32, F16 and BF16 checkpoints can be converted")
             }
             return view
@@ -131,6 +132,18 @@ public enum FalconGGUFConverter {
         func rowReader(_ view: TensorView, columns: Int, permutation: ((Int) -> Int)? = nil) -> (Int, UnsafeMutablePointer<Float>) -> Void {
             let base = view.bytes.baseAddress!
             let elementType = view.info.type
+            if let format = QuantFormat(rawValue: elementType.rawValue) {
+                // A GPTQ layer: widen the blocks, then put the regrouped columns back in input order.
+                let order = view.columnOrder
+                return { index, output in
+                    let row = base + (permutation?(index) ?? index) * format.rowBytes(count: columns)
+                    guard let order else { return QuantizedKernels.dequantize(format, row, count: columns, into: output) }
+                    let stored = UnsafeMutablePointer<Float>.allocate(capacity: columns)
+                    defer { stored.deallocate() }
+                    QuantizedKernels.dequantize(format, row, count: columns, into: stored)
+                    for j in 0..<columns { output[Int(order[j])] = stored[j] }
+                }
+            }
             return { index, output in
                 let row = permutation?(index) ?? index
                 widen(elementType, base + row * columns * elementType.bytesPerBlock, count: columns, into: output)
