@@ -35,6 +35,19 @@ struct GPTQReferenceTests {
         try JSONDecoder().decode(Reference.self, from: Data(contentsOf: URL(fileURLWithPath: try folder(name) + "/reference.json")))
     }
 
+    /// Opens a folder. The random one ships the dummy WordLevel tokenizer GPTQModel needed, which is not a
+    /// Falcon tokenizer; its prompts are ids, so it is opened from links to its weights and configs only.
+    static func open(_ name: String, exactFloat: Bool = false) throws -> OpenedModel {
+        let path = try folder(name)
+        guard name.hasPrefix("falcon-random") else { return try OpenedModel.open(path: path, gptqExactFloat: exactFloat) }
+        return try withTemporaryDirectory(prefix: "claire-gptq-random") { directory in
+            for file in ["config.json", "quantize_config.json", "model.safetensors"] {
+                try FileManager.default.createSymbolicLink(atPath: directory.appendingPathComponent(file).path, withDestinationPath: path + "/" + file)
+            }
+            return try OpenedModel.open(path: directory.path, gptqExactFloat: exactFloat)
+        }
+    }
+
     static func oracle(_ name: String) throws -> ReferenceTensors { try ReferenceTensors(path: try folder(name) + "/reference.safetensors") }
 
     /// The layer-0 modules the oracle dequantized.
@@ -44,7 +57,7 @@ struct GPTQReferenceTests {
     /// the oracle's dequantized tensors bit for bit; the decoded zeros equal the oracle's.
     @Test(arguments: folders)
     func dequantizedWeightsAreBitExact(_ name: String) throws {
-        let opened = try OpenedModel.open(path: try Self.folder(name))
+        let opened = try Self.open(name)
         let checkpoint = try #require(opened.tensors as? GPTQCheckpoint)
         let oracle = try Self.oracle(name)
         for prefix in Self.checkedModules {
@@ -91,7 +104,7 @@ struct GPTQReferenceTests {
 
     /// Max |Δ| of every prompt's last-position logits against the oracle, for a model loaded either way.
     static func worstLogitDifference(_ name: String, exactFloat: Bool) throws -> Float {
-        let model = try FalconModel(OpenedModel.open(path: try folder(name), gptqExactFloat: exactFloat), threads: 2)
+        let model = try FalconModel(open(name, exactFloat: exactFloat), threads: 2)
         let oracle = try oracle(name)
         var worst: Float = 0
         for prompt in try reference(name).prompts {
@@ -110,38 +123,62 @@ struct GPTQReferenceTests {
         #expect(try Self.worstLogitDifference(name, exactFloat: true) <= 1e-4)
     }
 
-    /// The fast path quantizes activations to 8 bits per product, as every int8 route of ours does (the Q4_0/Q8_0
-    /// GGUF files run the same kernels). Measured worst |Δ| over all prompts: see the note in the report; the
-    /// bound is about twice the worst measured, far below the logit spread (≈ −14…20) and the ≈ 1.7–3.8 that
-    /// the quantization itself moved the random model's logits.
+    /// The fast path runs the weights' exact integers against activations quantized to 8 bits per product, as
+    /// every int8 route of ours does (the Q4_0/Q8_0 GGUF files run the same kernels). The exact path above
+    /// agrees to ~1e-5, so what is left here is that activation rounding alone. Measured worst |Δ| over every
+    /// prompt (2026-12-06): 0.046 (4-bit g128), 0.031 (8-bit), 0.046 (asym g32), 0.056 (random, in 320);
+    /// the bound is under twice that, far below the logit spread (≈ −14…20) and below the 0.01–0.03 of
+    /// GPTQModel's own fp16 kernel times two.
     @Test(arguments: folders)
     func integerPathLogitsMatchTheOracle(_ name: String) throws {
         #expect(try Self.worstLogitDifference(name, exactFloat: false) <= Self.integerPathTolerance)
     }
 
-    static let integerPathTolerance: Float = 1
+    static let integerPathTolerance: Float = 0.1
 
-    /// Greedy ids with the KV cache equal the oracle's up to the first step whose recorded margin is below 1e-3.
+    /// Exact path: greedy ids with the KV cache equal the oracle's up to the first step whose recorded margin
+    /// is below 1e-3 (DESIGN.md's rule).
     @Test(arguments: folders)
-    func greedyContinuationsMatch(_ name: String) throws {
-        for exactFloat in [true, false] {
-            let model = try FalconModel(OpenedModel.open(path: try Self.folder(name), gptqExactFloat: exactFloat), threads: 2)
-            for prompt in try Self.reference(name).prompts {
-                let comparable = prompt.greedy_top1_margins.firstIndex { $0 < 1e-3 } ?? prompt.greedy_ids.count
-                let session = model.makeSession()
-                var logits = try session.append(prompt.ids)
-                var ids: [Int32] = []
-                for _ in 0..<comparable {
-                    let next = Int32(logits.withUnsafeBufferPointer { argmax($0) })
-                    ids.append(next)
-                    logits = try session.append([next])
+    func exactPathGreedyContinuationsMatch(_ name: String) throws {
+        let model = try FalconModel(Self.open(name, exactFloat: true), threads: 2)
+        for prompt in try Self.reference(name).prompts {
+            let comparable = prompt.greedy_top1_margins.firstIndex { $0 < 1e-3 } ?? prompt.greedy_ids.count
+            let session = model.makeSession()
+            var logits = try session.append(prompt.ids)
+            var ids: [Int32] = []
+            for _ in 0..<comparable {
+                let next = Int32(logits.withUnsafeBufferPointer { argmax($0) })
+                ids.append(next)
+                logits = try session.append([next])
+            }
+            #expect(ids == Array(prompt.greedy_ids.prefix(comparable)), "\(name) \(prompt.name)")
+        }
+    }
+
+    /// Integer path, teacher-forced along the oracle's 32 greedy ids: at every step whose recorded margin is
+    /// at least twice the path's logit tolerance (two logits each off by up to that much cannot swap), the
+    /// argmax is the oracle's token. Closer steps are near-ties for this path: the int8 activations measurably
+    /// flip margins of 0.006–0.056, which the exact path never does.
+    @Test(arguments: folders)
+    func integerPathArgmaxMatchesAtEveryClearStep(_ name: String) throws {
+        let model = try FalconModel(Self.open(name), threads: 2)
+        let tie = 2 * Double(Self.integerPathTolerance)
+        var checked = 0, skipped = 0
+        for prompt in try Self.reference(name).prompts {
+            let session = model.makeSession()
+            var logits = try session.append(prompt.ids)
+            for (step, expected) in prompt.greedy_ids.enumerated() {
+                if prompt.greedy_top1_margins[step] >= tie {
+                    #expect(Int32(logits.withUnsafeBufferPointer { argmax($0) }) == expected, "\(name) \(prompt.name) step \(step)")
+                    checked += 1
+                } else {
+                    skipped += 1
                 }
-                let agreeing = zip(ids, prompt.greedy_ids).prefix { $0 == $1 }.count
-                let failing = agreeing < comparable ? " (first differs at step \(agreeing), margin \(prompt.greedy_top1_margins[agreeing]))" : ""
-                print("\(name) \(exactFloat ? "exact" : "int8") \(prompt.name): \(agreeing)/\(comparable) greedy ids equal\(failing)")
-                #expect(agreeing == comparable, "\(name) \(exactFloat ? "exact" : "int8") \(prompt.name)\(failing)")
+                logits = try session.append([expected])
             }
         }
+        print("\(name): int8 argmax checked at \(checked) steps, \(skipped) near-ties skipped")
+        #expect(checked > 2 * skipped)
     }
 }
 

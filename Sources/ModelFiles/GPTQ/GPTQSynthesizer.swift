@@ -60,9 +60,9 @@ public enum GPTQSynthesizer {
         var tensors: [SafetensorsWriter.Tensor] = []
 
         func halves(_ name: String, rows: Int, columns: Int, _ value: @escaping (inout SplitMixNormal) -> Float) {
-            tensors.append(.init(name: name, dtype: "F16", shape: rows == 1 ? [columns] : [rows, columns], byteCount: 2 * rows * columns) { emit in
+            tensors.append(.init(name: name, dtype: "F16", shape: rows == 0 ? [columns] : [rows, columns], byteCount: 2 * max(rows, 1) * columns) { emit in
                 var generator = SplitMixNormal(seed: seed ^ name.hashValueStable)
-                for _ in 0..<rows {
+                for _ in 0..<max(rows, 1) {
                     var data = Data(count: 2 * columns)
                     data.withUnsafeMutableBytes { bytes in
                         for i in 0..<columns { bytes.storeBytes(of: HalfPrecision.half(from: value(&generator)), toByteOffset: 2 * i, as: UInt16.self) }
@@ -127,15 +127,15 @@ public enum GPTQSynthesizer {
         halves("transformer.word_embeddings.weight", rows: config.vocabularySize, columns: hidden) { $0.next() * 0.02 }
         for layer in 0..<config.layerCount {
             let block = "transformer.h.\(layer)."
-            halves(block + "input_layernorm.weight", rows: 1, columns: hidden) { _ in 1 }
-            halves(block + "input_layernorm.bias", rows: 1, columns: hidden) { _ in 0 }
+            halves(block + "input_layernorm.weight", rows: 0, columns: hidden) { _ in 1 }
+            halves(block + "input_layernorm.bias", rows: 0, columns: hidden) { _ in 0 }
             quantized(block + "self_attention.query_key_value", outputs: qkvRows, inputs: hidden)
             quantized(block + "self_attention.dense", outputs: hidden, inputs: hidden)
             quantized(block + "mlp.dense_h_to_4h", outputs: config.feedForwardSize, inputs: hidden)
             quantized(block + "mlp.dense_4h_to_h", outputs: hidden, inputs: config.feedForwardSize)
         }
-        halves("transformer.ln_f.weight", rows: 1, columns: hidden) { _ in 1 }
-        halves("transformer.ln_f.bias", rows: 1, columns: hidden) { _ in 0 }
+        halves("transformer.ln_f.weight", rows: 0, columns: hidden) { _ in 1 }
+        halves("transformer.ln_f.bias", rows: 0, columns: hidden) { _ in 0 }
         return tensors
     }
 
