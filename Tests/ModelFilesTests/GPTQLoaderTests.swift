@@ -125,6 +125,34 @@ struct GPTQLoaderTests {
         }
     }
 
+    /// `quantize --model GPTQ_DIR --type f32` goes through floats: every GGUF weight is the scalar decoding, in
+    /// the file's column order (the regrouping undone).
+    @Test func convertingToGGUFWritesTheDequantizedWeights() throws {
+        try withTemporaryDirectory(prefix: "claire-gptq") { directory in
+            let path = try Self.folder(.init(bits: 4, groupSize: 64), in: directory)
+            let opened = try OpenedModel.open(path: path)
+            let output = directory.appendingPathComponent("out.gguf").path
+            try FalconGGUFConverter.convert(opened, to: try #require(FalconGGUFConverter.OutputType("f32")), path: output, threads: 2)
+            let gguf = try GGUFFile(path: output)
+            let checkpoint = try #require(opened.tensors as? GPTQCheckpoint)
+            // One KV head: llama.cpp's QKV row order is Hugging Face's, so rows compare one to one.
+            for (hf, name, shape) in [("transformer.h.1.mlp.dense_4h_to_h", "blk.1.ffn_down.weight", (256, 320)),
+                                      ("transformer.h.0.self_attention.query_key_value", "blk.0.attn_qkv.weight", (384, 256))] {
+                let module = try GPTQModule(prefix: hf, settings: checkpoint.settings, expected: shape, tensors: checkpoint.checkpoint, file: { $0 })
+                let view = try #require(gguf.tensor(named: name))
+                #expect(view.info.type == .f32 && view.info.shape == [shape.0, shape.1])
+                let written = view.bytes.bindMemory(to: Float.self)
+                var row = [Float](repeating: 0, count: shape.1)
+                var mismatches = 0
+                for o in 0..<shape.0 {
+                    module.dequantizeRow(o, into: &row)
+                    for i in 0..<shape.1 where written[o * shape.1 + i].bitPattern != row[i].bitPattern { mismatches += 1 }
+                }
+                #expect(mismatches == 0, "\(name)")
+            }
+        }
+    }
+
     // MARK: - Refusals: one line naming the file (and the tensor where there is one)
 
     static func edit(_ path: String, _ change: (inout [String: Any]) -> Void) throws {

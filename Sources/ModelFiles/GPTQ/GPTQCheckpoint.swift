@@ -79,6 +79,7 @@ public final class GPTQCheckpoint: TensorSource, @unchecked Sendable {
             if let buffer = buffers[name] { return buffer }
             if pool == nil { pool = ThreadPool(threads: threads) }
             let buffer = GPTQRepacker.materialize(module, plan, pool: pool!)
+            module.releaseMappedPages()
             buffers[name] = buffer
             return buffer
         }

@@ -1,5 +1,8 @@
 import Foundation
 import Kernels
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One GPTQ-quantized linear layer as the checkpoint stores it (`qweight`, `qzeros`, `scales`, `g_idx`),
 /// checked against itself and the expected shape, with the exact decoding of
@@ -16,6 +19,8 @@ struct GPTQModule: @unchecked Sendable {
     let bits: Int
     /// The group of every input column (`g_idx`), each checked to lie in `0..<groups`.
     let groupOfColumn: [Int32]
+    /// The mapped bytes of `qweight`, `qzeros` and `scales`, released once the layer has been rewritten.
+    private let mappedTensors: [UnsafeRawBufferPointer]
     private let qweight: UnsafeRawPointer
     private let qzeros: UnsafeRawPointer
     private let scaleBits: UnsafeRawPointer
@@ -73,6 +78,7 @@ struct GPTQModule: @unchecked Sendable {
             groupOfColumn[i] = g
         }
         self.groupOfColumn = groupOfColumn
+        mappedTensors = [qweight.bytes, qzeros.bytes, scales.bytes]
         self.qweight = qweight.bytes.baseAddress!
         self.qzeros = qzeros.bytes.baseAddress!
         scaleBits = scales.bytes.baseAddress!
@@ -122,6 +128,20 @@ struct GPTQModule: @unchecked Sendable {
             let g = Int(groupOfColumn[i])
             output[i] = HalfPrecision.float(fromHalf: scaleHalf(g, o)) * Float(q(i, o) - zero(g, o))
         }
+    }
+
+    /// Drops the mapped pages of the packed tensors from this process's resident set once the layer has been
+    /// rewritten, so a GPTQ model costs its rewritten weights, not those plus the file's. The mapping stays
+    /// valid (private and read-only: a later read faults the file's pages back in).
+    func releaseMappedPages() {
+        #if canImport(Glibc)
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        for bytes in mappedTensors where bytes.count > 0 {
+            let start = (Int(bitPattern: bytes.baseAddress!) + page - 1) / page * page
+            let end = (Int(bitPattern: bytes.baseAddress!) + bytes.count) / page * page
+            if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, MADV_DONTNEED) }
+        }
+        #endif
     }
 
     /// Every zero point equals `value` (the symmetric case).
