@@ -240,4 +240,12 @@ struct GPTQLoaderTests {
         })
         #expect(error.message.contains("transformer.h.0.self_attention.dense.scales is BF16"), "\(error)")
     }
+
+    @Test func packedTensorsInDTypesWeCannotReadAreRefused() throws {
+        let error = try Self.openingError(Self.rewriteTensors { tensors in
+            let index = tensors.firstIndex { $0.name == "transformer.h.1.self_attention.query_key_value.qzeros" }!
+            tensors[index].dtype = "U32"
+        })
+        #expect(error.path == "model.safetensors" && error.message.contains("transformer.h.1.self_attention.query_key_value.qzeros has dtype U32"), "\(error)")
+    }
 }

@@ -43,8 +43,11 @@ public final class GPTQCheckpoint: TensorSource, @unchecked Sendable {
             if prefix == "lm_head" { return (config.vocabularySize, hidden) }
             throw ModelFileError(file(prefix + ".qweight"), "tensor \(prefix).qweight: \(prefix) is not a Falcon linear layer this engine knows")
         }
-        for (name, dtype) in checkpoint.skippedTensors {
-            throw ModelFileError(file(name), "tensor \(name) has dtype \(dtype); GPTQ tensors are I32 and F16")
+        // Per file: a single-file checkpoint's `skippedTensors` lists none (only indexed shards own skipped names).
+        for shard in checkpoint.files {
+            for (name, dtype) in shard.skippedTensors where Self.quantizedSuffixes.contains(where: name.hasSuffix) {
+                throw ModelFileError(shard.file.path, "tensor \(name) has dtype \(dtype); GPTQ stores it as \(name.hasSuffix(".scales") ? "F16" : "I32")")
+            }
         }
         let prefixes = checkpoint.tensorInfos.map(\.name).filter { $0.hasSuffix(".qweight") }.map { String($0.dropLast(8)) }
         guard !prefixes.isEmpty else {
