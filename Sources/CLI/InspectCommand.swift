@@ -72,6 +72,9 @@ struct ModelReport {
             "tensors       \(opened.tensors.tensorInfos.count): \(types)",
             "parameters    \(parameters) (\(String(format: "%.2f", Double(parameters) / 1e6)) M)",
         ]
+        if let gptq = opened.gptq {
+            lines.append("quantization  GPTQ \(gptq.summary); runs as \(gptqLayouts.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))")
+        }
         if !skipped.isEmpty {
             lines.append("skipped       \(skipped.sorted { $0.key < $1.key }.map { "\($0.key) (\($0.value))" }.joined(separator: ", "))")
         }
@@ -111,8 +114,19 @@ struct ModelReport {
             "parameters": parameters,
         ]
         if !skipped.isEmpty { object["skipped_tensors"] = skipped }
+        if let gptq = opened.gptq {
+            object["gptq"] = [
+                "bits": gptq.bits, "group_size": gptq.groupSize ?? -1, "act_order": gptq.actOrder, "sym": gptq.symmetric,
+                "checkpoint_format": gptq.checkpointFormat, "layouts": gptqLayouts,
+            ] as [String: Any]
+        }
         if let fileType { object["gguf_file_type"] = fileType }
         return object
+    }
+
+    /// How many GPTQ layers run in each layout (Q4_0/Q8_0 integer blocks, or exact F32 rows).
+    var gptqLayouts: [String: Int] {
+        ((opened.tensors as? GPTQCheckpoint)?.layouts.values.map(\.layout) ?? []).reduce(into: [:]) { $0[$1, default: 0] += 1 }
     }
 
     func jsonLine() throws -> String {

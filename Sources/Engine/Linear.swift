@@ -26,6 +26,7 @@ extension MatrixProduct {
 extension WeightMatrix {
     /// A matrix over a tensor's mapped bytes (valid while its `TensorSource` lives).
     init(_ view: TensorView, rows: Int, columns: Int) {
-        self.init(name: view.info.name, type: view.info.type, rows: rows, columns: columns, base: view.bytes.baseAddress!)
+        self.init(name: view.info.name, type: view.info.type, rows: rows, columns: columns, base: view.bytes.baseAddress!,
+                  columnOrder: view.columnOrder)
     }
 }

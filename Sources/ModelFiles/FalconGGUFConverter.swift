@@ -64,7 +64,8 @@ public enum FalconGGUFConverter {
         let source = model.tensors
         func view(_ name: String) throws -> TensorView {
             guard let view = source.tensor(named: name) else { throw ModelFileError(model.path, "tensor \(name) is missing") }
-            guard [.f32, .f16, .bf16].contains(view.info.type) else {
+            // GPTQ layers arrive as Q4_0/Q8_0 blocks (Sources/ModelFiles/GPTQ); they go through floats like the rest.
+            guard [.f32, .f16, .bf16].contains(view.info.type) || (model.gptq != nil && [.q4_0, .q8_0].contains(view.info.type)) else {
                 throw ModelFileError(model.path, "tensor \(name) is \(view.info.type); only F32, F16 and BF16 checkpoints can be converted")
             }
             return view
@@ -72,6 +73,18 @@ public enum FalconGGUFConverter {
         func rowReader(_ view: TensorView, columns: Int, permutation: ((Int) -> Int)? = nil) -> (Int, UnsafeMutablePointer<Float>) -> Void {
             let base = view.bytes.baseAddress!
             let elementType = view.info.type
+            if elementType.isQuantized {
+                // A GPTQ layer: widen the blocks, then put the regrouped columns back in input order.
+                let order = view.columnOrder
+                return { index, output in
+                    let row = base + (permutation?(index) ?? index) * elementType.rowBytes(count: columns)
+                    guard let order else { return elementType.dequantize(row, count: columns, into: output) }
+                    let stored = UnsafeMutablePointer<Float>.allocate(capacity: columns)
+                    defer { stored.deallocate() }
+                    elementType.dequantize(row, count: columns, into: stored)
+                    for j in 0..<columns { output[Int(order[j])] = stored[j] }
+                }
+            }
             return { index, output in
                 let row = permutation?(index) ?? index
                 elementType.dequantize(base + row * columns * elementType.bytesPerBlock, count: columns, into: output)

@@ -13,6 +13,8 @@ public final class OpenedModel: @unchecked Sendable {
     public let files: [String]
     /// Nil for test models that carry no vocabulary (GGUF `no_vocab`).
     public let tokenizer: FalconTokenizer?
+    /// The quantization of a GPTQ checkpoint (a Hugging Face directory whose tensors `GPTQCheckpoint` reads).
+    public var gptq: GPTQSettings? { (tensors as? GPTQCheckpoint)?.settings }
 
     init(path: String, format: Format, config: FalconConfig, tensors: TensorSource, files: [String], tokenizer: FalconTokenizer?) {
         self.path = path
@@ -44,6 +46,12 @@ public final class OpenedModel: @unchecked Sendable {
     /// Opens a Hugging Face model directory (config.json + safetensors, sharded or not), a `.gguf` file, or a
     /// directory holding exactly one `.gguf`.
     public static func open(path: String) throws -> OpenedModel {
+        try open(path: path, gptqExactFloat: false)
+    }
+
+    /// `gptqExactFloat` loads a GPTQ checkpoint's layers as exact f32 rows instead of integer blocks (the
+    /// reference path of the tests; four times the memory).
+    public static func open(path: String, gptqExactFloat: Bool) throws -> OpenedModel {
         let fileManager = FileManager.default
         var isDirectory: ObjCBool = false
         guard fileManager.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -57,11 +65,25 @@ public final class OpenedModel: @unchecked Sendable {
         }
         let config = (path as NSString).appendingPathComponent("config.json")
         if fileManager.fileExists(atPath: config) {
-            let checkpoint = try SafetensorsCheckpoint(path: path)
+            var falconConfig = try FalconConfig(huggingFaceConfig: config)
+            let tensors: TensorSource
+            let files: [String]
+            if let settings = try GPTQSettings.read(directory: path) {
+                let gptq = try GPTQCheckpoint(directory: path, settings: settings, config: falconConfig, exactFloat: gptqExactFloat)
+                // The dtype here is the quantizer's load dtype (bf16 on GPTQModel's CPU, fp16 for AutoGPTQ), not
+                // the trained model's, so RoPE is computed from theta in f32, as a freshly built model does and
+                // as the GPTQ oracles were made (../shared/reference/gptq/README.md, "Perplexity").
+                falconConfig.checkpointDType = nil
+                tensors = gptq
+                files = gptq.checkpoint.files.map(\.file.path)
+            } else {
+                let checkpoint = try SafetensorsCheckpoint(path: path)
+                tensors = checkpoint
+                files = checkpoint.files.map(\.file.path)
+            }
             let tokenizerFile = URL(fileURLWithPath: path).appendingPathComponent("tokenizer.json")
             let tokenizer = FileManager.default.fileExists(atPath: tokenizerFile.path) ? try FalconTokenizer(contentsOf: tokenizerFile) : nil
-            return OpenedModel(path: path, format: .huggingFace, config: try FalconConfig(huggingFaceConfig: config),
-                               tensors: checkpoint, files: checkpoint.files.map(\.file.path), tokenizer: tokenizer)
+            return OpenedModel(path: path, format: .huggingFace, config: falconConfig, tensors: tensors, files: files, tokenizer: tokenizer)
         }
         let ggufs = ((try? fileManager.contentsOfDirectory(atPath: path)) ?? []).filter { $0.hasSuffix(".gguf") }.sorted()
         switch ggufs.count {

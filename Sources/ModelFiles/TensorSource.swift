@@ -25,6 +25,9 @@ public struct TensorInfo: Sendable, Equatable {
 public struct TensorView: @unchecked Sendable {
     public var info: TensorInfo
     public var bytes: UnsafeRawBufferPointer
+    /// A GPTQ layer stored with its input columns regrouped (Sources/ModelFiles/GPTQ): stored column j holds
+    /// input column `columnOrder[j]`, so a product must gather its input the same way. Nil for every other file.
+    public var columnOrder: [Int32]?
 
     public init(info: TensorInfo, bytes: UnsafeRawBufferPointer) {
         self.info = info

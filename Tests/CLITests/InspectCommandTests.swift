@@ -37,6 +37,19 @@ struct InspectCommandTests {
         #expect(human.stderr.contains("Falcon-7B style") && human.stderr.contains("Q4_K ×16"))
     }
 
+    @Test func gptqFolderShowsBitsGroupAndActOrder() throws {
+        let path = try #require(SharedFiles.url("reference/gptq/claire-tiny-fr-gptq-4bit-128g-actorder_True")).path
+        let json = try inspect([path, "--json"])
+        #expect(json.status == 0, "\(json.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: json.stdout) as? [String: Any])
+        let gptq = try #require(object["gptq"] as? [String: Any])
+        #expect(gptq["bits"] as? Int == 4 && gptq["group_size"] as? Int == 128 && gptq["act_order"] as? Bool == true)
+        #expect(gptq["sym"] as? Bool == true && gptq["checkpoint_format"] as? String == "gptq")
+        #expect(gptq["layouts"] as? [String: Int] == ["Q4_0": 24])
+        let human = try inspect([path])
+        #expect(human.stderr.contains("GPTQ 4-bit, group 128, act-order on, symmetric"), "\(human.stderr)")
+    }
+
     @Test func badModelIsOneLineError() throws {
         let result = try inspect(["/nonexistent/model.gguf"])
         #expect(result.status == 1)

@@ -27,6 +27,8 @@ public final class MatrixProduct {
     /// Every token of a batch quantized and packed for `Int8Product` (empty where the CPU has no such body).
     private let packedActivations: UnsafeMutableRawPointer
     private let packedTokens: Int
+    /// The input gathered into a regrouped matrix's column order (GPTQ act-order), grown on first use.
+    private var gathered = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
 
     /// Rows of the BLAS fallback's dequantized tiles.
     static let blasTileRows = 64
@@ -60,6 +62,7 @@ public final class MatrixProduct {
         for tile in scratch { tile.deallocate() }
         quantizedActivations.deallocate()
         packedActivations.deallocate()
+        gathered.deallocate()
     }
 
     /// Which kernel computes a product: chosen from the weight's storage type, its width and the token count.
@@ -94,9 +97,9 @@ public final class MatrixProduct {
     /// `y[t][r] = Σ x[t][k] · W[r][k]` for `t < tokens`, with `ldy` = W.rows.
     public func multiply(_ x: UnsafePointer<Float>, tokens: Int, by weight: WeightMatrix, into y: UnsafeMutablePointer<Float>) {
         precondition(weight.columns <= maximumColumns)
-        // A per-matrix transformation of the input columns (GPTQ's act-order permutation, say) belongs here, and
-        // only here: x's columns reordered once into scratch, then the route below runs on the result.
-        let input = x
+        // A per-matrix transformation of the input columns (GPTQ's act-order regrouping) belongs here, and only
+        // here: x's columns reordered once, then the route below runs on the result.
+        let input = weight.columnOrder.map { gather(x, tokens: tokens, order: $0) } ?? x
         let n = weight.rows, k = weight.columns
         switch Route(type: weight.type, columns: k, tokens: tokens) {
         case .integerDecode(let format):
@@ -135,6 +138,23 @@ public final class MatrixProduct {
         case .blasTiles:
             multiplyByBLASTiles(input, tokens: tokens, weight, into: y)
         }
+    }
+
+    /// `x` with each token's columns in `order` (stored column j ← input column `order[j]`).
+    private func gather(_ x: UnsafePointer<Float>, tokens: Int, order: [Int32]) -> UnsafePointer<Float> {
+        let k = order.count
+        if gathered.count < tokens * k {
+            gathered.deallocate()
+            gathered = UnsafeMutableBufferPointer(start: .allocate(capacity: tokens * k), count: tokens * k)
+        }
+        let destination = gathered.baseAddress!
+        order.withUnsafeBufferPointer { order in
+            for t in 0..<tokens {
+                let from = x + t * k, to = destination + t * k
+                for j in 0..<k { to[j] = from[Int(order[j])] }
+            }
+        }
+        return UnsafePointer(destination)
     }
 
     private func multiplyByBLASTiles(_ x: UnsafePointer<Float>, tokens: Int, _ weight: WeightMatrix, into y: UnsafeMutablePointer<Float>) {

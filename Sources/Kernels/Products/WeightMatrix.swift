@@ -7,15 +7,20 @@ public struct WeightMatrix: @unchecked Sendable {
     public let columns: Int
     public let rowBytes: Int
     public let base: UnsafeRawPointer
+    /// A GPTQ layer regrouped by `g_idx` stores its input columns in another order: stored column j holds input
+    /// column `columnOrder[j]`, so every product gathers its input the same way first. Nil for other files.
+    public let columnOrder: [Int32]?
 
     /// `base` must stay valid (mapped) as long as the matrix is used.
-    public init(name: String, type: TensorType, rows: Int, columns: Int, base: UnsafeRawPointer) {
+    public init(name: String, type: TensorType, rows: Int, columns: Int, base: UnsafeRawPointer, columnOrder: [Int32]? = nil) {
+        precondition(columnOrder.map { $0.count == columns } ?? true, "a column order names every column once")
         self.name = name
         self.type = type
         self.rows = rows
         self.columns = columns
         rowBytes = type.rowBytes(count: columns)
         self.base = base
+        self.columnOrder = columnOrder
     }
 
     @inline(__always)
