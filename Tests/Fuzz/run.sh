@@ -18,7 +18,7 @@ shared="${CLAIRE_SHARED:-$root/../shared}"
 work="${CLAIRE_FUZZ_WORK:-/tmp/claire-fuzz}"
 export ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
 
-targets=(gguf safetensors safetensors-index config tokenizer-json encode pipeline-yaml
+targets=(gguf safetensors safetensors-index config gptq-config tokenizer-json encode pipeline-yaml
          transcript-auto transcript-vtt transcript-srt transcript-text transcript-trs transcript-tei
          transcript-whisper transcript-textgrid transcript-eaf transcript-chat transcript-orfeo)
 
@@ -26,7 +26,7 @@ targets=(gguf safetensors safetensors-index config tokenizer-json encode pipelin
 seeds() {
   local t="$1" s="$here/Seeds"
   case "$t" in
-    gguf|safetensors|safetensors-index|config|tokenizer-json|encode|pipeline-yaml) echo "$s/$t" ;;
+    gguf|safetensors|safetensors-index|config|gptq-config|tokenizer-json|encode|pipeline-yaml) echo "$s/$t" ;;
     transcript-vtt) echo "$root/Samples/transcripts/webvtt $shared/samples/webvtt" ;;
     transcript-srt) echo "$root/Samples/transcripts/srt $shared/samples/srt" ;;
     transcript-text) echo "$root/Samples/transcripts/text $shared/samples/plaintext" ;;

@@ -26,6 +26,12 @@ let modelFileTargets: [FuzzTarget] = [
         try input.write(to: URL(fileURLWithPath: "\(folder)/model.safetensors.index.json"))
         _ = try SafetensorsCheckpoint(path: folder)
     },
+    FuzzTarget(name: "gptq-config") { input in
+        // A GPTQ folder's config.json (its quantization_config), read as `--model` reads it.
+        let folder = Scratch.folder("gptq")
+        try input.write(to: URL(fileURLWithPath: "\(folder)/config.json"))
+        _ = try GPTQSettings.read(directory: folder)
+    },
     FuzzTarget(name: "config") { input in
         let path = Scratch.write(input, as: "config.json")
         _ = try FalconConfig(huggingFaceConfig: path)
