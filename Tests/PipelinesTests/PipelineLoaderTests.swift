@@ -158,4 +158,26 @@ private func problems(_ text: String) -> [String] {
         #expect(spec.input.paths == ["Samples/transcripts"])
         #expect(spec.model.path == "Samples/models/claire-tiny-fr.Q8_0.gguf")
     }
+
+    /// A probe found `validate` aborting (out of memory) on a tag of ~100k nested brackets; memory grew with
+    /// the square of the count. Such templates are refused by a linear scan, with the place of the tag.
+    @Test(arguments: [2_000, 20_000, 100_000])
+    func nestedBracketsInATagAreRefusedBeforeParsing(count: Int) throws {
+        let text = "Bonjour\n{{" + String(repeating: "{", count: count) + "window" + String(repeating: "}", count: count) + "}}"
+        let problem = try #require(throws: PromptTemplate.Problem.self) { try PromptTemplate(text) }
+        if text.utf8.count > PromptTemplate.maximumBytes {
+            #expect(problem.message.contains("-byte limit"))
+        } else {
+            #expect(problem.line == 2 && problem.column == 1 && problem.message.hasPrefix("template: "), "\(problem)")
+        }
+    }
+
+    @Test func templateBoundsKeepOrdinaryTemplates() throws {
+        _ = try PromptTemplate("{{{window}}}\n{{#speakers}}{{.}}, {{/speakers}}{{! a comment }}")
+        #expect(throws: PromptTemplate.Problem.self) { try PromptTemplate("{{window") }
+        #expect(throws: PromptTemplate.Problem.self) { try PromptTemplate("{{a{b}}") }
+        let deep = String(repeating: "{{#speakers}}", count: 40) + String(repeating: "{{/speakers}}", count: 40)
+        #expect(throws: PromptTemplate.Problem.self) { try PromptTemplate(deep) }
+        #expect(throws: PromptTemplate.Problem.self) { try PromptTemplate(String(repeating: "x", count: 70_000)) }
+    }
 }

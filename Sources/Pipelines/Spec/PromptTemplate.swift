@@ -30,6 +30,7 @@ public struct PromptTemplate: Sendable {
 
     public init(_ text: String) throws {
         self.text = text
+        if let problem = Self.outOfBounds(text) { throw problem }
         do {
             template = try MustacheTemplate(string: Self.pragma + text)
         } catch let error as MustacheTemplate.ParserError {
@@ -38,6 +39,52 @@ public struct PromptTemplate: Sendable {
             throw Problem(line: error.context.lineNumber, column: column, message: "template: \(error.error)")
         }
         if let unknown = Self.unknownVariable(in: text) { throw unknown }
+    }
+
+    /// The longest template, the longest `{{…}}` tag and the deepest section nesting accepted. Real prompts
+    /// are a few hundred bytes with tags of a dozen; the Mustache parser's memory grows with the square of
+    /// the brackets inside one tag (100,000 nested brackets exhausted memory), so hostile templates are
+    /// refused by one linear scan before it sees them.
+    static let maximumBytes = 64 << 10, maximumTagBytes = 256, maximumSectionDepth = 32
+
+    static func outOfBounds(_ text: String) -> Problem? {
+        let bytes = Array(text.utf8)
+        if bytes.count > maximumBytes {
+            return Problem(line: 1, column: 1, message: "template: \(bytes.count) bytes, more than the \(maximumBytes)-byte limit for a prompt template")
+        }
+        var line = 1, lineStart = 0, depth = 0, i = 0
+        while i < bytes.count {
+            if bytes[i] == UInt8(ascii: "\n") { line += 1; lineStart = i + 1 }
+            guard bytes[i] == UInt8(ascii: "{"), i + 1 < bytes.count, bytes[i + 1] == UInt8(ascii: "{") else { i += 1; continue }
+            let tagStart = i
+            // Counted only for an error: a long line with many tags would otherwise be scanned once per tag.
+            var column: Int { String(decoding: bytes[lineStart..<tagStart], as: UTF8.self).count + 1 }
+            // The tag runs to the first "}}" (a triple mustache's third brace follows it).
+            var end = i + 2
+            while end + 1 < bytes.count, !(bytes[end] == UInt8(ascii: "}") && bytes[end + 1] == UInt8(ascii: "}")), end - i <= maximumTagBytes {
+                end += 1
+            }
+            guard end + 1 < bytes.count, bytes[end] == UInt8(ascii: "}"), bytes[end + 1] == UInt8(ascii: "}") else {
+                return Problem(line: line, column: column, message: "template: a {{ tag that is not closed by }} within \(maximumTagBytes) characters")
+            }
+            let inner = bytes[(i + 2)..<end]
+            let braces = inner.filter { $0 == UInt8(ascii: "{") }.count
+            if braces > 1 || (braces == 1 && inner.first != UInt8(ascii: "{")) {
+                return Problem(line: line, column: column, message: "template: '{' inside a {{ }} tag (only {{{name}}} is allowed)")
+            }
+            switch inner.first {
+            case UInt8(ascii: "#"), UInt8(ascii: "^"):
+                depth += 1
+                if depth > maximumSectionDepth {
+                    return Problem(line: line, column: column, message: "template: sections nested more than \(maximumSectionDepth) deep")
+                }
+            case UInt8(ascii: "/"): depth -= 1
+            default: break
+            }
+            for (offset, byte) in inner.enumerated() where byte == UInt8(ascii: "\n") { line += 1; lineStart = i + 2 + offset + 1 }
+            i = end + 2
+        }
+        return nil
     }
 
     public func render(_ values: [String: Any]) -> String {
