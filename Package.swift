@@ -20,6 +20,10 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
+        // Scale-out only, each in its own target so the core build does not pay for them.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C system libraries, each wrapped once (see the module maps).
@@ -46,10 +50,30 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The shared queue for several daemons on several hosts (`--state postgres://…`).
+        .target(
+            name: "PostgresLedger",
+            dependencies: [
+                "Pipelines",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The daemon's `--http` endpoint: health, Prometheus metrics and a status page.
+        .target(
+            name: "DaemonHTTP",
+            dependencies: [
+                "Pipelines",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "ClairePipelineCLI",
             dependencies: [
-                "Tokenization", "ModelFiles", "Engine", "Transcripts", "Pipelines", "Kernels",
+                "Tokenization", "ModelFiles", "Engine", "Transcripts", "Pipelines", "Kernels", "PostgresLedger", "DaemonHTTP",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -69,6 +93,7 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["ClairePipelineCLI", "TestSupport"]),
+        .testTarget(name: "PostgresLedgerTests", dependencies: ["PostgresLedger", "Pipelines", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,7 +1,9 @@
 import ArgumentParser
+import DaemonHTTP
 import Foundation
 import Logging
 import Pipelines
+import PostgresLedger
 import ServiceLifecycle
 
 struct DaemonCommand: AsyncParsableCommand {
@@ -14,6 +16,8 @@ struct DaemonCommand: AsyncParsableCommand {
             written atomically before the state records them, so kill -9 at any moment loses nothing: the file is \
             processed again on restart and its outputs are rewritten identically. SIGTERM or SIGINT finishes the \
             current window, records what is complete and exits 0. Logs: one line per file on stderr.
+
+            With --state postgres://user@host:port/db, any number of daemons on any number of hosts share one queue             in PostgreSQL: each file (by its path relative to the input root) is claimed by one daemon under a lease             (--lease) it renews while it works; a daemon that lost its lease can neither mark the file done nor             replace newer outputs. Failures back off and become dead after --max-attempts. With --once, a daemon on             a shared queue returns when no file is left for anyone.
             """
     )
 
@@ -25,14 +29,25 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(help: "Run at the times of a 5-field cron expression; replaces the pipeline's schedule.")
     var cron: String?
 
-    @Option(help: "The state database (default: inside the output folder).")
+    @Option(help: "The state: a SQLite database path (default: inside the output folder) or a postgres://user@host:port/db URL shared by several daemons.")
     var state: String?
+
+    @Option(help: "Shared queue only: seconds a claim lasts without renewal (renewed every third of it).")
+    var lease: Double = 60
+
+    @Option(help: "Shared queue only: attempts of the same content before a file is dead.")
+    var maxAttempts: Int = 5
+
+    @Option(help: "Serve /health, /metrics (Prometheus) and a status page at HOST:PORT (e.g. 127.0.0.1:9090).")
+    var http: String?
 
     @Flag(help: "Run one cycle and exit (status 1 if a file failed).")
     var once = false
 
     func validate() throws {
         if every != nil && cron != nil { throw ValidationError("give --every or --cron, not both") }
+        if !(lease >= 1) { throw ValidationError("--lease \(lease): give at least 1 second") }
+        if maxAttempts < 1 { throw ValidationError("--max-attempts \(maxAttempts): give at least 1") }
     }
 
     func run() async throws {
@@ -43,16 +58,31 @@ struct DaemonCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "claire-pipeline.daemon")
         logger.logLevel = .info
-        let daemon = try Daemon.sqlite(spec: spec, statePath: state, schedule: once ? nil : schedule, logger: logger) { spec in
+        let makeRunner: Daemon.MakeRunner = { spec in
             let (engine, preparer) = try PipelineModel.open(for: spec)
             // The daemon logs one line per file itself; the runner's own line would repeat it.
             var quietRunner = logger
             quietRunner.logLevel = .warning
             return PipelineRunner(spec: spec, generator: engine, preparer: preparer, logger: quietRunner)
         }
-        // The loop returning (after --once, or after a shutdown request) ends the group normally.
+        let daemon: Daemon
+        if let state, StateLocation.isPostgres(state) {
+            try FileManager.default.createDirectory(atPath: spec.output.dir, withIntermediateDirectories: true)
+            let queue = try PostgresLedger(url: state, backoff: LedgerBackoff(), leaseSeconds: lease, maxAttempts: maxAttempts, logger: logger)
+            daemon = try Daemon(spec: spec, schedule: once ? nil : schedule, ledger: queue, lock: nil, logger: logger, makeRunner: makeRunner)
+        } else {
+            daemon = try Daemon.sqlite(spec: spec, statePath: state, schedule: once ? nil : schedule, logger: logger, makeRunner: makeRunner)
+        }
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            // The loop returning (after --once, or after a shutdown request) ends the group normally.
+            .init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup),
+        ]
+        if let http {
+            services.append(.init(service: try DaemonHTTPServer.service(address: http, ledger: daemon.ledger, pipeline: spec.name,
+                                                                        activity: daemon.activity, logger: logger)))
+        }
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: daemon, successTerminationBehavior: .gracefullyShutdownGroup)],
+            services: services,
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         if once, daemon.lastCycle.failed > 0 { throw ExitCode(1) }

@@ -15,6 +15,10 @@ public final class Daemon: Service, @unchecked Sendable {  // `lastCycle` is wri
     public let ledger: any Ledger
     public let identity: PipelineIdentity
     public let cycle: DaemonCycle
+    /// Set when the ledger is a queue shared with other daemons (`SharedQueue`): then it runs the loop.
+    public let sharedCycle: SharedQueueCycle?
+    /// Counters and recent files, for `--http`.
+    public let activity: DaemonActivity
     public let stop = StopFlag()
     /// Held, not used: the `flock` lasts as long as the daemon.
     private let lock: DaemonLock?
@@ -30,9 +34,19 @@ public final class Daemon: Service, @unchecked Sendable {  // `lastCycle` is wri
         self.ledger = ledger
         self.lock = lock
         self.logger = logger
-        identity = try PipelineIdentity(spec: spec, models: models, store: ledger)
-        cycle = DaemonCycle(spec: spec, pipelineHash: identity.hash, modelHash: identity.modelHash, runner: try makeRunner(spec),
-                            ledger: ledger, logger: logger)
+        let identity = try PipelineIdentity(spec: spec, models: models, store: ledger)
+        let runner = try makeRunner(spec)
+        self.identity = identity
+        let cycle = DaemonCycle(spec: spec, pipelineHash: identity.hash, modelHash: identity.modelHash, runner: runner,
+                                ledger: ledger, logger: logger)
+        let activity = DaemonActivity()
+        cycle.activity = activity
+        self.cycle = cycle
+        self.activity = activity
+        sharedCycle = (ledger as? SharedQueue).map { queue in
+            SharedQueueCycle(spec: spec, pipelineHash: identity.hash, modelHash: identity.modelHash, runner: runner,
+                             queue: queue, activity: activity, logger: logger)
+        }
     }
 
     /// The default state: a SQLite ledger inside the output folder.
@@ -69,6 +83,10 @@ public final class Daemon: Service, @unchecked Sendable {  // `lastCycle` is wri
     }
 
     private func loop() throws {
+        if let sharedCycle {
+            lastCycle = try sharedCycle.run(stop: stop, schedule: schedule)
+            return
+        }
         while true {
             let started = Date()
             lastCycle = try cycle.run(stop: stop)

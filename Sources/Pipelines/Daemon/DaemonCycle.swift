@@ -21,6 +21,8 @@ public final class DaemonCycle {
     public let modelHash: String
     public let runner: PipelineRunner
     public let ledger: any Ledger
+    /// Fed with what happens, for `--http`.
+    public var activity: DaemonActivity?
     private let logger: Logger
 
     public init(spec: PipelineSpec, pipelineHash: String, modelHash: String, runner: PipelineRunner, ledger: any Ledger, logger: Logger) {
@@ -55,13 +57,16 @@ public final class DaemonCycle {
                 logger.debug("waiting for retry", metadata: ["file": "\(file.path)", "retry_at": "\(until)"])
             case .process(let attempt):
                 var windows = 0
+                activity?.claimed()
                 do {
-                    let outputs = try runner.process(file, onEvent: { event in
+                    let outputs = try runner.process(file, onEvent: { [activity] event in
                         if case .fileStarted(_, let count) = event { windows = count }
+                        activity?.record(event)
                     }, shouldStop: { stop.isSet })
                     try ledger.markDone(pipeline: spec.name, source: file.path, contentHash: contentHash, pipelineHash: pipelineHash,
                                         modelHash: modelHash, outputs: outputs.map(\.path), now: now())
                     summary.processed += 1
+                    activity?.finished(.init(source: file.path, outcome: .done, seconds: Date().timeIntervalSince(started), windows: windows, tokens: 0))
                     logger.info("file done", metadata: [
                         "file": "\(file.path)", "windows": "\(windows)", "outputs": "\(outputs.count)", "attempt": "\(attempt)",
                         "seconds": "\(String(format: "%.2f", Date().timeIntervalSince(started)))",
@@ -74,6 +79,8 @@ public final class DaemonCycle {
                     let retry = try ledger.markFailed(pipeline: spec.name, source: file.path, contentHash: contentHash,
                                                       pipelineHash: pipelineHash, error: "\(error)", now: now())
                     summary.failed += 1
+                    activity?.finished(.init(source: file.path, outcome: .failed, seconds: Date().timeIntervalSince(started), windows: windows, tokens: 0,
+                                             error: "\(error)"))
                     logger.error("file failed", metadata: ["file": "\(file.path)", "error": "\(error)", "attempt": "\(attempt)", "retry_at": "\(retry)"])
                 }
             }

@@ -8,13 +8,21 @@ public enum AtomicFile {
     public static let temporaryPrefix = ".tmp-"
 
     public static func write(_ data: Data, to url: URL) throws {
+        let temporary = try writeTemporary(data, beside: url)
+        try moveIntoPlace(temporary, to: url)
+    }
+
+    /// The first half of `write`: the bytes, flushed, in a new temporary file beside `url` (its name starts
+    /// with `temporaryPrefix`, then `tag` when given, and ends with `url`'s name).
+    public static func writeTemporary(_ data: Data, beside url: URL, tag: String? = nil) throws -> URL {
         let directory = url.deletingLastPathComponent()
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
             throw OutputError("\(directory.path): cannot create the output directory (\(error.localizedDescription))")
         }
-        let temporary = directory.appendingPathComponent("\(temporaryPrefix)\(getpid())-\(UUID().uuidString)-\(url.lastPathComponent)")
+        let prefix = temporaryPrefix + (tag.map { "\($0)-" } ?? "")
+        let temporary = directory.appendingPathComponent("\(prefix)\(getpid())-\(UUID().uuidString)-\(url.lastPathComponent)")
         let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
         guard descriptor >= 0 else { throw OutputError("\(temporary.path): cannot create (\(String(cString: strerror(errno))))") }
         var failure: String?
@@ -36,13 +44,18 @@ public enum AtomicFile {
             unlink(temporary.path)
             throw OutputError("\(url.path): write failed (\(failure))")
         }
+        return temporary
+    }
+
+    /// The second half of `write`: renames the finished temporary over `url`, durably.
+    public static func moveIntoPlace(_ temporary: URL, to url: URL) throws {
         guard rename(temporary.path, url.path) == 0 else {
             let reason = String(cString: strerror(errno))
             unlink(temporary.path)
             throw OutputError("\(url.path): cannot rename the finished file into place (\(reason))")
         }
         // Make the rename itself durable.
-        let directoryDescriptor = open(directory.path, O_RDONLY)
+        let directoryDescriptor = open(url.deletingLastPathComponent().path, O_RDONLY)
         if directoryDescriptor >= 0 {
             fsync(directoryDescriptor)
             close(directoryDescriptor)

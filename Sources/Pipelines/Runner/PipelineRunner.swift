@@ -18,6 +18,9 @@ public final class PipelineRunner {
     public let generator: TextGenerating
     public let preparer: SourcePreparer
     public var windowLimit: Int?
+    /// When set (a shared queue's claim), outputs are staged for the claim's fenced commit instead of
+    /// being renamed into place as soon as they are written.
+    public var staging: OutputStaging?
     private let logger: Logger
 
     public init(spec: PipelineSpec, output: String? = nil, generator: TextGenerating, preparer: SourcePreparer, logger: Logger) {
@@ -53,17 +56,21 @@ public final class PipelineRunner {
                                         seconds: result.prefillSeconds + result.decodeSeconds))
             }
             let jsonl = layout.jsonl(step: step.id, relativeSource: file.relative)
-            try AtomicFile.write(Data(lines.utf8), to: jsonl)
+            try writeOutput(Data(lines.utf8), to: jsonl)
             written.append(jsonl)
             if spec.output.markdown {
                 let url = layout.markdown(step: step.id, relativeSource: file.relative)
-                try AtomicFile.write(Data(markdown.utf8), to: url)
+                try writeOutput(Data(markdown.utf8), to: url)
                 written.append(url)
             }
         }
         logger.info("processed", metadata: ["file": "\(file.path)", "windows": "\(windows.count)", "outputs": "\(written.count)"])
         onEvent(.fileFinished(file, outputs: written))
         return written
+    }
+
+    private func writeOutput(_ data: Data, to url: URL) throws {
+        if let staging { try staging.stage(data, at: url) } else { try AtomicFile.write(data, to: url) }
     }
 }
 
