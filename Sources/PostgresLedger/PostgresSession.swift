@@ -74,7 +74,10 @@ final class PostgresSession: @unchecked Sendable {  // `connection` is only touc
     }
 
     private func connected() throws -> PostgresConnection {
-        if let connection, !connection.isClosed { return connection }
+        if let connection {
+            if !connection.isClosed { return connection }
+            logger.warning("database connection closed: reconnecting", metadata: ["database": "\(url.description)"])
+        }
         connectionCount += 1
         let made = try PostgresConnection.connect(on: PostgresConnection.defaultEventLoopGroup.next(), configuration: url.configuration,
                                                   id: connectionCount, logger: logger).wait()

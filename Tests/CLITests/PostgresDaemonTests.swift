@@ -129,14 +129,14 @@ struct PostgresDaemonTests {
     }
 
     @Test func aKilledDaemonsFileIsFinishedByAnother() throws {
-        let workspace = try makeWorkspace("killed", files: 5, turns: 24)
+        let workspace = try makeWorkspace("killed", files: 5, turns: 40)
         defer { TemporaryFiles.remove(workspace.root) }
         let expected = try reference(workspace)
         let database = try TestPostgres.makeDatabase("killed")
         let daemons = try shared(workspace, database, lease: 2, count: 2)
         let victim = daemons[0]
         let claimed = try #require(try waitFor(database, "SELECT source FROM claire_work WHERE status = 'running' AND lease_owner LIKE '%/\(victim.processIdentifier)'"))
-        Thread.sleep(forTimeInterval: 0.3)  // mid-file: a window or two in
+        Thread.sleep(forTimeInterval: 0.1)  // mid-file: its first windows
         kill(victim.processIdentifier, SIGKILL)
         waitForExit(daemons)
         #expect(daemons[1].terminationStatus == 0, "\(logs(workspace))")
@@ -149,7 +149,7 @@ struct PostgresDaemonTests {
     }
 
     @Test func aPausedDaemonsLateWritesAreRefusedByTheFence() throws {
-        let workspace = try makeWorkspace("paused", files: 4, turns: 24)
+        let workspace = try makeWorkspace("paused", files: 4, turns: 40)
         defer { TemporaryFiles.remove(workspace.root) }
         let expected = try reference(workspace)
         let database = try TestPostgres.makeDatabase("paused")
