@@ -236,7 +236,7 @@ public final class PostgresLedger: SharedQueue, @unchecked Sendable {  // the se
     public func events(pipeline: String? = nil) throws -> [QueueEvent] {
         try session.run("""
             SELECT at, pipeline, source, worker, claim_seq, outcome, detail FROM claire_event
-            WHERE \(pipeline) IS NULL OR pipeline = \(pipeline) ORDER BY id
+            WHERE \(pipeline)::text IS NULL OR pipeline = \(pipeline)::text ORDER BY id
             """).map { row in
             let (at, pipeline, source, worker, seq, outcome, detail) = try row.decode((Date, String, String, String?, Int64?, String, String?).self)
             return QueueEvent(at: at, pipeline: pipeline, source: source, worker: worker, claimSeq: seq, outcome: outcome, detail: detail)
