@@ -69,10 +69,10 @@ final class RunProgress {
 
     func handle(_ event: PipelineRunner.Event) {
         switch event {
-        case .fileStarted(let file, let windows):
+        case .fileStarted(let file, let windows, _):
             windowsInFile = windows
             if !isTerminal { Console.error("[\(filesDone + 1)/\(totalFiles)] \(file.path): \(windows) windows") }
-        case .windowFinished(_, _, _, let generated, let elapsed):
+        case .windowFinished(_, _, _, _, let generated, let elapsed):
             windowsDone += 1
             tokens += generated
             seconds += elapsed

@@ -57,7 +57,7 @@ public final class DaemonCycle {
                 var windows = 0
                 do {
                     let outputs = try runner.process(file, onEvent: { event in
-                        if case .fileStarted(_, let count) = event { windows = count }
+                        if case .fileStarted(_, let count, _) = event { windows = count }
                     }, shouldStop: { stop.isSet })
                     try ledger.markDone(pipeline: spec.name, source: file.path, contentHash: contentHash, pipelineHash: pipelineHash,
                                         modelHash: modelHash, outputs: outputs.map(\.path), now: now())

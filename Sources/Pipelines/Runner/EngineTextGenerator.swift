@@ -30,7 +30,16 @@ public final class EngineTextGenerator: TextGenerating {
 
     public var falconTokenizer: FalconTokenizer { tokenizer }
 
-    public func generate(prompt: String, generation: GenerationSpec, seed: UInt64) throws -> StepGeneration {
+    public var concurrency: Int { 1 }
+
+    public func run(next: () throws -> GenerationJob?, finished: (GenerationJob, Result<StepGeneration, Error>) throws -> Void) throws {
+        while let job = try next() {
+            try finished(job, Result { try generate(job) })
+        }
+    }
+
+    private func generate(_ job: GenerationJob) throws -> StepGeneration {
+        let generation = job.generation
         var parameters = GenerationParameters()
         parameters.maxNewTokens = generation.maxNewTokens
         parameters.temperature = Float(generation.temperature)
@@ -39,8 +48,8 @@ public final class EngineTextGenerator: TextGenerating {
         parameters.repetitionPenalty = Float(generation.repetitionPenalty)
         parameters.greedy = generation.greedy
         parameters.stopStrings = generation.stop
-        parameters.seed = seed
-        let result = try generator.generate(promptIDs: tokenizer.encode(prompt), parameters: parameters, tokenizer: tokenizer)
+        parameters.seed = job.seed
+        let result = try generator.generate(promptIDs: tokenizer.encode(job.prompt), parameters: parameters, tokenizer: tokenizer)
         return StepGeneration(promptTokens: result.promptIDs.count, text: result.text, generatedTokens: result.ids.count,
                               stopReason: result.stopReason, prefillSeconds: result.prefillSeconds, decodeSeconds: result.decodeSeconds)
     }

@@ -77,7 +77,7 @@ public enum PipelineLoader {
     }
 
     private static func decodeModel(_ node: YAMLNode, _ problems: ProblemList, checkExists: Bool) -> ModelSpec? {
-        guard let map = MappingReader(node, section: "model", keys: ["path", "quantize", "threads"], problems: problems) else { return nil }
+        guard let map = MappingReader(node, section: "model", keys: ["path", "quantize", "threads", "batch"], problems: problems) else { return nil }
         guard let pathNode = map.required("path"), let path = map.string("path") else { return nil }
         if checkExists, !FileManager.default.fileExists(atPath: path) {
             let cwd = FileManager.default.currentDirectoryPath
@@ -85,7 +85,8 @@ public enum PipelineLoader {
         }
         let quantize = map.choice("quantize", among: ["none"] + TensorType.fileTypes.filter(\.isQuantized).map(\.argumentName))
         let threads = map.integer("threads", in: 0...1024) ?? 0
-        return ModelSpec(path: path, quantize: quantize == "none" ? nil : quantize, threads: threads)
+        let batch = map.integer("batch", in: 1...256)
+        return ModelSpec(path: path, quantize: quantize == "none" ? nil : quantize, threads: threads, batch: batch)
     }
 
     private static func decodeSteps(_ node: YAMLNode, _ problems: ProblemList) -> [StepSpec]? {
@@ -136,7 +137,7 @@ public enum PipelineLoader {
         return StepSpec(id: id ?? kind.rawValue, kind: kind, template: template, generation: generation)
     }
 
-    private static let generationKeys = ["max_new_tokens", "temperature", "top_k", "top_p", "repetition_penalty", "greedy", "seed", "stop"]
+    private static let generationKeys = ["max_new_tokens", "temperature", "top_k", "top_p", "repetition_penalty", "greedy", "seed", "stop", "samples"]
 
     private static func decodeGeneration(_ node: YAMLNode, section: String, into spec: inout GenerationSpec, _ problems: ProblemList) {
         guard let map = MappingReader(node, section: section, keys: generationKeys, problems: problems) else { return }
@@ -146,6 +147,7 @@ public enum PipelineLoader {
         if let value = map.number("top_p", in: 0.000001...1) { spec.topP = value }
         if let value = map.number("repetition_penalty", in: 0.000001...100) { spec.repetitionPenalty = value }
         if let value = map.boolean("greedy") { spec.greedy = value }
+        if let value = map.integer("samples", in: 1...64) { spec.samples = value }
         if let value = map.unsigned("seed") { spec.seed = value }
         if let value = map.strings("stop") {
             if let node = map["stop"], value.contains(where: \.isEmpty) { problems.add("\(section).stop holds an empty string", at: node.mark) }

@@ -49,6 +49,8 @@ public struct ModelSpec: Sendable {
     public var quantize: String?
     /// Worker threads, 0 for one per core.
     public var threads = 0
+    /// Sequences generated together (`model.batch`); nil chooses from cores and memory.
+    public var batch: Int?
 }
 
 public enum StepKind: String, Sendable, CaseIterable {
@@ -71,6 +73,9 @@ public struct GenerationSpec: Sendable, Equatable {
     /// Overrides the pipeline seed as the base of this step's derived seeds.
     public var seed: UInt64?
     public var stop: [String] = []
+    /// Generations per window (the model card's `num_return_sequences`), each with its own seed; they share the
+    /// window's prefill.
+    public var samples = 1
 }
 
 public struct StepSpec: Sendable {
