@@ -13,6 +13,8 @@ import Transcripts
 public final class PipelineRunner {
     public enum Event {
         case fileStarted(InputFile, windows: Int, jobs: Int)
+        /// A generation was handed to the generator.
+        case windowStarted(InputFile, window: Int, step: String, sample: Int)
         case windowFinished(InputFile, window: Int, step: String, sample: Int, generatedTokens: Int, seconds: Double)
         case fileFinished(InputFile, outputs: [URL])
         case fileFailed(InputFile, error: String)
@@ -79,6 +81,7 @@ public final class PipelineRunner {
                     let job = work.jobs[index]
                     nextID += 1
                     byJob[nextID] = (work, index)
+                    onEvent(.windowStarted(work.file, window: job.window, step: spec.steps[job.step].id, sample: job.sample))
                     return GenerationJob(id: nextID, prompt: work.prompts[job.window * spec.steps.count + job.step],
                                          generation: spec.steps[job.step].generation, seed: job.seed)
                 }
