@@ -51,6 +51,7 @@ public final class PipelineRun {
         var outcomes: [FileOutcome] = []
         for file in files {
             do {
+                try file.checkListedProblem()
                 let outputs = try runner.process(file, onEvent: onEvent)
                 outcomes.append(FileOutcome(source: file.path, outputs: outputs.map(\.path), error: nil))
             } catch {
@@ -72,6 +73,7 @@ public final class PipelineRun {
                         onFailure: (InputFile, Error) -> Void) throws {
         for file in try files ?? Self.inputs(of: spec) {
             do {
+                try file.checkListedProblem()
                 let prepared = try runner.preparer.prepare(path: file.path, spec: spec)
                 for (index, window) in prepared.windows.prefix(runner.windowLimit ?? Int.max).enumerated() {
                     try onWindow(PreviewWindow(source: file.path, index: index, text: window.text, tokens: countTokens(window.text)))

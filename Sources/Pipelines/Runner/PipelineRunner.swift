@@ -35,7 +35,7 @@ public final class PipelineRunner {
         var windows = prepared.windows
         if let windowLimit { windows = Array(windows.prefix(windowLimit)) }
         onEvent(.fileStarted(file, windows: windows.count))
-        var written: [URL] = []
+        var outputs = OutputSet()
         for step in spec.steps {
             var lines = ""
             var markdown = "# \(spec.name) — \(step.id) — \(file.relative)\n\n"
@@ -52,15 +52,11 @@ public final class PipelineRunner {
                 onEvent(.windowFinished(file, window: index, step: step.id, generatedTokens: result.generatedTokens,
                                         seconds: result.prefillSeconds + result.decodeSeconds))
             }
-            let jsonl = layout.jsonl(step: step.id, relativeSource: file.relative)
-            try AtomicFile.write(Data(lines.utf8), to: jsonl)
-            written.append(jsonl)
-            if spec.output.markdown {
-                let url = layout.markdown(step: step.id, relativeSource: file.relative)
-                try AtomicFile.write(Data(markdown.utf8), to: url)
-                written.append(url)
-            }
+            outputs.add(Data(lines.utf8), to: layout.jsonl(step: step.id, relativeSource: file.relative))
+            if spec.output.markdown { outputs.add(Data(markdown.utf8), to: layout.markdown(step: step.id, relativeSource: file.relative)) }
         }
+        // Every step's files, all or none (a failure mid-way never leaves a .jsonl without its .md).
+        let written = try outputs.commit()
         logger.info("processed", metadata: ["file": "\(file.path)", "windows": "\(windows.count)", "outputs": "\(written.count)"])
         onEvent(.fileFinished(file, outputs: written))
         return written
