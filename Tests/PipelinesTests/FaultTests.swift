@@ -189,6 +189,22 @@ import TestSupport
         #expect(FileManager.default.fileExists(atPath: setup.output.appendingPathComponent("next/victim.txt.md").path))
     }
 
+    @Test func runReportsLinkProblemsAsFailedInputs() throws {
+        let setup = try Setup()
+        defer { TemporaryFiles.remove(setup.root) }
+        try Setup.dialogue(4).write(to: setup.input.appendingPathComponent("good.txt"), atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: setup.input.appendingPathComponent("gone.txt").path, withDestinationPath: "nowhere.txt")
+        try FileManager.default.createSymbolicLink(atPath: setup.input.appendingPathComponent("loop").path, withDestinationPath: ".")
+        let runner = PipelineRunner(spec: setup.spec, output: setup.output.path, generator: setup.engine,
+                                    preparer: TranscriptPreparer(tokenizer: setup.engine.falconTokenizer), logger: Logger(label: "test"))
+        let report = try PipelineRun(runner: runner).run()
+        #expect(report.files.count == 3)
+        #expect(report.failures.map { ($0.source as NSString).lastPathComponent }.sorted() == ["gone.txt", "loop"])
+        #expect(report.failures.allSatisfy { $0.outputs.isEmpty })
+        #expect(report.failures.contains { $0.error?.contains("dangling symbolic link") == true })
+        #expect(report.failures.contains { $0.error?.contains("a loop, not followed") == true })
+    }
+
     @Test func anUnreadableInputIsRecordedAndWaitsForItsRetry() throws {
         let setup = try Setup()
         defer { TemporaryFiles.remove(setup.root) }
