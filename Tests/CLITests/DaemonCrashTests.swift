@@ -92,8 +92,11 @@ struct DaemonCrashTests {
         let kills = max(2, Int(ProcessInfo.processInfo.environment["CLAIRE_DAEMON_KILLS"] ?? "") ?? 7)
         var killsThatInterrupted = 0
         for fraction in (0..<kills).map({ 0.05 + 0.9 * Double($0) / Double(kills - 1) }) {
+            // Points within what is left to do, so that later kills still land while files are processed.
+            let done = try outputs(workspace.output("crashed")).count
+            let left = max(0.2, Double(expected.count - done) / Double(expected.count))
             let process = try launch(workspace, output: "crashed")
-            Thread.sleep(forTimeInterval: cleanSeconds * fraction)
+            Thread.sleep(forTimeInterval: cleanSeconds * fraction * left)
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)
                 killsThatInterrupted += 1
