@@ -17,6 +17,8 @@ flags=(-c release -Xswiftc -enable-testing --scratch-path "$scratch"
        -Xcc -fsanitize=undefined -Xcc -fno-sanitize-recover=undefined -Xcc -fno-omit-frame-pointer)
 # Leaks are not what this looks for (the test runner and Foundation keep allocations until exit).
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:strict_string_checks=1:detect_stack_use_after_return=1${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+# The sanitizer's report is the useful trace; Swift's own backtracer would only repeat it (and hold the runner).
+export SWIFT_BACKTRACE="enable=no"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1${UBSAN_OPTIONS:+:$UBSAN_OPTIONS}"
 swift build "${flags[@]}" --build-tests
 swift test "${flags[@]}" --skip-build --filter "$filter"
