@@ -28,11 +28,15 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(help: "The state database (default: inside the output folder).")
     var state: String?
 
+    @Option(help: "Seconds an input must stay unchanged before it is read (files still being copied or recorded wait).")
+    var settle: Double = 2
+
     @Flag(help: "Run one cycle and exit (status 1 if a file failed).")
     var once = false
 
     func validate() throws {
         if every != nil && cron != nil { throw ValidationError("give --every or --cron, not both") }
+        if !(settle >= 0 && settle <= 3600) { throw ValidationError("--settle \(settle): give seconds between 0 and 3600") }
     }
 
     func run() async throws {
@@ -43,7 +47,11 @@ struct DaemonCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "claire-pipeline.daemon")
         logger.logLevel = .info
-        let daemon = try Daemon.sqlite(spec: spec, statePath: state, schedule: once ? nil : schedule, logger: logger) { spec in
+        // A file size limit (ulimit -f) is then a write error on one output, not the death of the daemon.
+        signal(SIGXFSZ, SIG_IGN)
+        let settling = InputSettling(quiet: settle, limit: max(60, 4 * settle))
+        let daemon = try Daemon.sqlite(spec: spec, statePath: state, schedule: once ? nil : schedule, logger: logger,
+                                       settling: settling) { spec in
             let (engine, preparer) = try PipelineModel.open(for: spec)
             // The daemon logs one line per file itself; the runner's own line would repeat it.
             var quietRunner = logger

@@ -95,15 +95,7 @@ final class ForwardPass {
         case .fastest:
             product.multiply(input, tokens: rows, by: linear.weight, into: y)
         }
-        if let bias = linear.bias {
-            let n = linear.weight.rows
-            bias.withUnsafeBufferPointer { b in
-                for t in 0..<rows {
-                    let row = y + t * n
-                    for i in 0..<n { row[i] += b[i] }
-                }
-            }
-        }
+        linear.addBias(to: y, rows: rows)
     }
 
     /// Runs the segments (`maximumRows` tokens at most in all) through every layer, appending their tokens

@@ -70,6 +70,7 @@ public final class PipelineRun {
                         onFailure: (InputFile, Error) -> Void) throws {
         for file in try files ?? Self.inputs(of: spec) {
             do {
+                try file.checkListedProblem()
                 let prepared = try runner.preparer.prepare(path: file.path, spec: spec)
                 for (index, window) in prepared.windows.prefix(runner.windowLimit ?? Int.max).enumerated() {
                     try onWindow(PreviewWindow(source: file.path, index: index, text: window.text, tokens: countTokens(window.text)))

@@ -125,9 +125,10 @@ public final class PipelineRunner {
         for work in open.values.sorted(by: { $0.order < $1.order }) { try conclude(work, .failure(CancellationError())) }
     }
 
-    /// Every (step) output of a file whose jobs are all back: JSON lines, and Markdown when asked.
+    /// Every (step) output of a file whose jobs are all back, JSON lines and Markdown when asked: all of them
+    /// or none (a failure midway never leaves a .jsonl without its .md).
     private func write(_ work: FileWork) throws -> [URL] {
-        var written: [URL] = []
+        var outputs = OutputSet()
         for (stepIndex, step) in spec.steps.enumerated() {
             var lines = ""
             var markdown = "# \(spec.name) — \(step.id) — \(work.file.relative)\n\n"
@@ -139,16 +140,10 @@ public final class PipelineRunner {
                 let sample = step.generation.samples > 1 ? ", sample \(job.sample + 1) of \(step.generation.samples)" : ""
                 markdown += "## Window \(job.window + 1) of \(work.windows.count)\(sample)\n\n```\n\(prompt)\n```\n\n**\(step.kind.rawValue)** (\(result.stopReason.rawValue)):\n\n\(result.text)\n\n"
             }
-            let jsonl = layout.jsonl(step: step.id, relativeSource: work.file.relative)
-            try AtomicFile.write(Data(lines.utf8), to: jsonl)
-            written.append(jsonl)
-            if spec.output.markdown {
-                let url = layout.markdown(step: step.id, relativeSource: work.file.relative)
-                try AtomicFile.write(Data(markdown.utf8), to: url)
-                written.append(url)
-            }
+            outputs.add(Data(lines.utf8), to: layout.jsonl(step: step.id, relativeSource: work.file.relative))
+            if spec.output.markdown { outputs.add(Data(markdown.utf8), to: layout.markdown(step: step.id, relativeSource: work.file.relative)) }
         }
-        return written
+        return try outputs.commit()
     }
 
     /// One file in flight: its windows, prompts, jobs and the results back so far.
@@ -175,6 +170,7 @@ public final class PipelineRunner {
 
         init(file: InputFile, order: Int, runner: PipelineRunner) throws {
             let spec = runner.spec
+            try file.checkListedProblem()
             let prepared = try runner.preparer.prepare(path: file.path, spec: spec)
             var windows = prepared.windows
             if let limit = runner.windowLimit { windows = Array(windows.prefix(limit)) }
