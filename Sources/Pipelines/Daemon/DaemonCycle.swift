@@ -37,16 +37,39 @@ public final class DaemonCycle {
         self.logger = logger
     }
 
+    /// One cycle. Files due for processing stream through the runner (and so through the batched engine)
+    /// one after another without waiting for each other: while one file's last windows decode, the next one's
+    /// are read. Each file's outcome reaches the ledger as soon as its outputs are written.
     public func run(stop: StopFlag, now: () -> Date = Date.init) throws -> Summary {
         Self.removeStrayTemporaries(under: runner.layout.directory)
         var summary = Summary()
         let listed = try InputEnumerator.files(in: spec.input.paths, include: spec.input.include)
         // Files still being written go last, so that waiting for them delays no other file.
-        let files = listed.filter { $0.problem != nil || settling.isQuiet($0.path) } + listed.filter { $0.problem == nil && !settling.isQuiet($0.path) }
-        for file in files {
-            if stop.isSet { summary.interrupted = true; break }
-            if process(file, stop: stop, now: now, summary: &summary) == .stop { return summary }
-        }
+        var files = (listed.filter { $0.problem != nil || settling.isQuiet($0.path) } + listed.filter { $0.problem == nil && !settling.isQuiet($0.path) })[...]
+        var claimed: [String: Claim] = [:]
+        var windows: [String: Int] = [:]
+        var stopped = false
+        try runner.process(nextFile: {
+            while let file = files.popFirst() {
+                if stop.isSet { break }
+                switch self.claim(file, stop: stop, now: now, summary: &summary) {
+                case .process(let claim):
+                    claimed[file.path] = claim
+                    return file
+                case .skip: continue
+                case .stop: stopped = true; return nil
+                }
+            }
+            if stop.isSet || !files.isEmpty { stopped = true }
+            return nil
+        }, completed: { file, outcome in
+            guard var claim = claimed.removeValue(forKey: file.path) else { return }
+            claim.windows = windows.removeValue(forKey: file.path) ?? 0
+            if self.finish(file, claim: claim, outcome: outcome, now: now, summary: &summary) == .stop { stopped = true }
+        }, onEvent: { event in
+            if case .fileStarted(let file, let count, _) = event { windows[file.path] = count }
+        }, shouldStop: { stop.isSet })
+        if stopped { summary.interrupted = true; return summary }
         logger.info("cycle", metadata: ["processed": "\(summary.processed)", "up_to_date": "\(summary.upToDate)",
                                         "failed": "\(summary.failed)", "waiting": "\(summary.waiting)", "deferred": "\(summary.deferred)"])
         return summary
@@ -54,26 +77,38 @@ public final class DaemonCycle {
 
     private enum Next { case next, stop }
 
-    /// One file, start to end. Every failure is the file's (logged with its name, recorded with a backoff where
+    /// A file taken for processing: what was read and hashed, and when.
+    private struct Claim {
+        var before: FileStamp
+        var contentHash: String
+        var attempt: Int
+        var started: Date
+        var windows = 0
+    }
+
+    private enum ClaimOutcome { case process(Claim), skip, stop }
+
+    /// Everything before a file's windows run: a listed problem, the wait until it is settled, its hash and
+    /// the ledger's decision. Every failure is the file's (logged with its name, recorded with a backoff where
     /// the ledger can take it) and the cycle goes on to the next file, the ledger's own failures included.
-    private func process(_ file: InputFile, stop: StopFlag, now: () -> Date, summary: inout Summary) -> Next {
+    private func claim(_ file: InputFile, stop: StopFlag, now: () -> Date, summary: inout Summary) -> ClaimOutcome {
         let started = Date()
         if let problem = file.problem {
             fail(file, contentHash: Self.unreadableMark(file.path), error: "\(file.path): \(problem)", now: now, summary: &summary)
-            return .next
+            return .skip
         }
         let before: FileStamp
         switch settling.waitUntilSettled(file.path, stop: stop) {
         case .settled(let stamp): before = stamp
         case .stillChanging:
-            if stop.isSet { summary.interrupted = true; return .stop }
+            if stop.isSet { return .stop }
             summary.deferred += 1
             logger.notice("file still being written: left to the next cycle", metadata: ["file": "\(file.path)"])
-            return .next
+            return .skip
         case .unknown:
             summary.deferred += 1
             logger.notice("file removed since the folder was listed", metadata: ["file": "\(file.path)"])
-            return .next
+            return .skip
         }
         let contentHash: String
         do {
@@ -81,7 +116,7 @@ public final class DaemonCycle {
         } catch {
             // Unreadable (permissions, I/O error): recorded like any failure, so it waits for its retry time.
             fail(file, contentHash: Self.unreadableMark(file.path), error: ErrorText.oneLine(error), now: now, summary: &summary)
-            return .next
+            return .skip
         }
         let decision: LedgerDecision
         do {
@@ -89,50 +124,54 @@ public final class DaemonCycle {
         } catch {
             summary.failed += 1
             logger.error("file skipped: the state database cannot be read", metadata: ["file": "\(file.path)", "error": "\(ErrorText.oneLine(error))"])
-            return .next
+            return .skip
         }
         switch decision {
         case .upToDate:
             summary.upToDate += 1
+            return .skip
         case .waitingForRetry(let until):
             summary.waiting += 1
             logger.debug("waiting for retry", metadata: ["file": "\(file.path)", "retry_at": "\(until)"])
+            return .skip
         case .process(let attempt):
-            var windows = 0
-            let outputs: [URL]
-            do {
-                outputs = try runner.process(file, onEvent: { event in
-                    if case .fileStarted(_, let count, _) = event { windows = count }
-                }, shouldStop: { stop.isSet })
-            } catch is CancellationError {
-                summary.interrupted = true
-                logger.notice("stopping: the file will be processed again on the next start", metadata: ["file": "\(file.path)"])
-                return .stop
-            } catch {
-                fail(file, contentHash: contentHash, error: ErrorText.oneLine(error), attempt: attempt, now: now, summary: &summary)
-                return .next
-            }
-            // What was read must be what was hashed: a file edited or truncated meanwhile is done again, whole.
-            if Self.changed(file.path, since: before, hash: contentHash) {
-                summary.deferred += 1
-                logger.notice("file changed while being processed: its outputs are redone on the next cycle", metadata: ["file": "\(file.path)"])
-                return .next
-            }
-            do {
-                try ledger.markDone(pipeline: spec.name, source: file.path, contentHash: contentHash, pipelineHash: pipelineHash,
-                                    modelHash: modelHash, outputs: outputs.map(\.path), now: now())
-            } catch {
-                summary.failed += 1
-                logger.error("outputs written but not recorded: the file is processed again on the next cycle", metadata: [
-                    "file": "\(file.path)", "error": "\(ErrorText.oneLine(error))"])
-                return .next
-            }
-            summary.processed += 1
-            logger.info("file done", metadata: [
-                "file": "\(file.path)", "windows": "\(windows)", "outputs": "\(outputs.count)", "attempt": "\(attempt)",
-                "seconds": "\(String(format: "%.2f", Date().timeIntervalSince(started)))",
-            ])
+            return .process(Claim(before: before, contentHash: contentHash, attempt: attempt, started: started))
         }
+    }
+
+    /// Everything after a file's windows ran: its outcome into the ledger.
+    private func finish(_ file: InputFile, claim: Claim, outcome: Result<[URL], Error>, now: () -> Date, summary: inout Summary) -> Next {
+        let outputs: [URL]
+        switch outcome {
+        case .failure(let error) where error is CancellationError:
+            logger.notice("stopping: the file will be processed again on the next start", metadata: ["file": "\(file.path)"])
+            return .stop
+        case .failure(let error):
+            fail(file, contentHash: claim.contentHash, error: ErrorText.oneLine(error), attempt: claim.attempt, now: now, summary: &summary)
+            return .next
+        case .success(let written):
+            outputs = written
+        }
+        // What was read must be what was hashed: a file edited or truncated meanwhile is done again, whole.
+        if Self.changed(file.path, since: claim.before, hash: claim.contentHash) {
+            summary.deferred += 1
+            logger.notice("file changed while being processed: its outputs are redone on the next cycle", metadata: ["file": "\(file.path)"])
+            return .next
+        }
+        do {
+            try ledger.markDone(pipeline: spec.name, source: file.path, contentHash: claim.contentHash, pipelineHash: pipelineHash,
+                                modelHash: modelHash, outputs: outputs.map(\.path), now: now())
+        } catch {
+            summary.failed += 1
+            logger.error("outputs written but not recorded: the file is processed again on the next cycle", metadata: [
+                "file": "\(file.path)", "error": "\(ErrorText.oneLine(error))"])
+            return .next
+        }
+        summary.processed += 1
+        logger.info("file done", metadata: [
+            "file": "\(file.path)", "windows": "\(claim.windows)", "outputs": "\(outputs.count)", "attempt": "\(claim.attempt)",
+            "seconds": "\(String(format: "%.2f", Date().timeIntervalSince(claim.started)))",
+        ])
         return .next
     }
 
