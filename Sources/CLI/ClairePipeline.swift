@@ -21,6 +21,7 @@ struct ClairePipeline: AsyncParsableCommand {
             RunCommand.self,
             PrepareCommand.self,
             DaemonCommand.self,
+            ServeCommand.self,
         ]
     )
 

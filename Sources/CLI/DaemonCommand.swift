@@ -44,11 +44,11 @@ struct DaemonCommand: AsyncParsableCommand {
         var logger = Logger(label: "claire-pipeline.daemon")
         logger.logLevel = .info
         let daemon = try Daemon.sqlite(spec: spec, statePath: state, schedule: once ? nil : schedule, logger: logger) { spec in
-            let (engine, preparer) = try PipelineModel.open(for: spec)
+            let (generator, preparer, _) = try PipelineGenerator.open(for: spec)
             // The daemon logs one line per file itself; the runner's own line would repeat it.
             var quietRunner = logger
             quietRunner.logLevel = .warning
-            return PipelineRunner(spec: spec, generator: engine, preparer: preparer, logger: quietRunner)
+            return PipelineRunner(spec: spec, generator: generator, preparer: preparer, logger: quietRunner)
         }
         // The loop returning (after --once, or after a shutdown request) ends the group normally.
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(

@@ -41,8 +41,14 @@ public final class Generator {
 
     /// Runs the prompt, then samples until a stop condition. `onText` receives the text as it becomes final
     /// (never half a character, never a piece of a stop string that may still complete).
+    ///
+    /// `onToken`, when given, receives each new token with its log-probability under the model (log-softmax of
+    /// the raw logits, before repetition penalty, temperature and truncation: what TGI reports), after `onText`
+    /// got the text that token made final. Returning false abandons the generation at once with
+    /// `CancellationError` (a server whose client went away frees the sequence without waiting for the end).
     public func generate(promptIDs: [TokenID], parameters: GenerationParameters, tokenizer: FalconTokenizer,
-                         onText: (String) -> Void = { _ in }) throws -> GenerationResult {
+                         onText: (String) -> Void = { _ in },
+                         onToken: ((TokenID, Float) -> Bool)? = nil) throws -> GenerationResult {
         session.reset()
         let context = model.config.contextLength
         guard promptIDs.count <= context else { throw EngineError.promptTooLong(tokens: promptIDs.count, context: context) }
@@ -60,6 +66,8 @@ public final class Generator {
         let endOfText = tokenizer.endOfTextID ?? TokenID(model.config.eosTokenID)
 
         while ids.count < parameters.maxNewTokens {
+            let normalizer = onToken == nil ? 0 : Self.logSumExp(logits)
+            let raw = onToken == nil ? [] : logits
             let next = sampler.next(logits: &logits, previous: history)
             if parameters.stopAtEndOfText, next == endOfText || next == TokenID(model.config.eosTokenID) {
                 reason = .endOfText
@@ -67,7 +75,9 @@ public final class Generator {
             }
             ids.append(next)
             history.append(next)
-            if stops.append(decoder.append(next), emit: onText) {
+            let stopped = stops.append(decoder.append(next), emit: onText)
+            if let onToken, !onToken(next, raw[Int(next)] - normalizer) { throw CancellationError() }
+            if stopped {
                 reason = .stopString
                 break
             }
@@ -84,6 +94,15 @@ public final class Generator {
         let finished = DispatchTime.now().uptimeNanoseconds
         return GenerationResult(promptIDs: promptIDs, ids: ids, text: stops.text, stopReason: reason,
                                 prefillSeconds: Double(prefilled - started) / 1e9, decodeSeconds: Double(finished - prefilled) / 1e9)
+    }
+}
+
+extension Generator {
+    static func logSumExp(_ values: [Float]) -> Float {
+        guard let top = values.max(), top.isFinite else { return values.max() ?? 0 }
+        var total: Float = 0
+        for value in values { total += expf(value - top) }
+        return top + logf(total)
     }
 }
 
