@@ -24,7 +24,6 @@ final class Admission: @unchecked Sendable {
         try lock.withLock {
             let limit = engine.maximumConcurrent + maxQueue
             guard admitted + count <= limit else {
-                metrics.rejected.increment()
                 let waiting = max(admitted - engine.maximumConcurrent + count, 1)
                 let seconds = Int((averageSeconds * Double(waiting) / Double(engine.maximumConcurrent)).rounded(.up))
                 throw APIError(.overloaded, "the server is busy: \(admitted) requests are queued or running (limit \(limit)); retry later",

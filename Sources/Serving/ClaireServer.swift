@@ -53,10 +53,7 @@ public final class ClaireServer: Sendable {
     func readBody(_ request: Request, context: ServeContext) async throws -> JSONFields {
         let limit = configuration.maxBodyBytes
         let tooLarge = APIError(.tooLarge, "the request body is over the limit of \(limit) bytes")
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-            admission.metrics.rejected.increment()
-            throw tooLarge
-        }
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit { throw tooLarge }
         var request = request
         let buffer: ByteBuffer
         // A client that stops sending its body mid-way is cut off after the idle timeout.
@@ -65,15 +62,9 @@ public final class ClaireServer: Sendable {
         do {
             buffer = try await stall.watch { try await request.collectBody(upTo: limit) }
         } catch {
-            admission.metrics.rejected.increment()
             throw tooLarge
         }
-        do {
-            return try JSONFields.parse(Data(buffer.readableBytesView))
-        } catch {
-            admission.metrics.rejected.increment()
-            throw error
-        }
+        return try JSONFields.parse(Data(buffer.readableBytesView))
     }
 
     /// TGI's `/info`: the ten fields its clients require, with this server's values.

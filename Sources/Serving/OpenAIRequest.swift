@@ -108,11 +108,12 @@ struct OpenAIRequest {
             throw APIError(.validation, "`prompt` must hold from 1 to 16 prompts, got \(prompts.count)", parameter: "prompt")
         }
         for prompt in prompts {
+            let empty: Bool
             switch prompt {
-            case .text(let text) where text.isEmpty, .tokens([]):
-                throw APIError(.validation, "`prompt` cannot be empty", parameter: "prompt")
-            default: break
+            case .text(let text): empty = text.isEmpty
+            case .tokens(let ids): empty = ids.isEmpty
             }
+            if empty { throw APIError(.validation, "`prompt` cannot be empty", parameter: "prompt") }
         }
         return prompts
     }

@@ -58,6 +58,7 @@ struct OpenAIRoutes {
             if openAI.stream { return stream(merged, choices, openAI, id: id, created: created, promptTokens: promptTokens, context: context) }
             return try await collect(merged, choices, openAI, id: id, created: created, promptTokens: promptTokens)
         } catch let error as APIError {
+            if error.kind != .generation { server.metrics.rejected.increment() }
             return Responses.error(error, openAI: true)
         }
     }

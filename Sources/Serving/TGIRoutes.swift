@@ -28,6 +28,7 @@ struct TGIRoutes {
             let object = try await collect(events, tgi, promptTokens: ids.count)
             return Responses.json(shape == .object ? object : [object])
         } catch let error as APIError {
+            if error.kind != .generation { server.metrics.rejected.increment() }
             return Responses.error(error, openAI: false)
         }
     }

@@ -64,7 +64,7 @@ import Testing
         ])
         #expect(Self.problems("backend: tgi\nurl: ftp://x\ntokenizer: t.json") == ["p.yaml:5:8: model.url 'ftp://x' is not an http:// or https:// URL with a host"])
         #expect(Self.problems("backend: vllm\nurl: http://x\ntokenizer: t.json").first?.contains("unknown value 'vllm'") == true)
-        #expect(Self.problems("path: m.gguf\nurl: http://x") == ["p.yaml:5:3: model.url applies to a remote backend only; set model.backend to tgi or openai"])
+        #expect(Self.problems("path: m.gguf\nurl: http://x") == ["p.yaml:5:8: model.url applies to a remote backend only; set model.backend to tgi or openai"])
         #expect(Self.problems("backend: tgi\nurl: http://x\ntokenizer: t.json\ntimeout: 120") .first?.contains("model.timeout: bad duration '120'") == true)
         #expect(Self.problems("backend: tgi\nurl: http://x\ntokenizer: t.json\nconcurrency: 0").count == 1)
     }
