@@ -171,6 +171,18 @@ import TestSupport
         #expect((result["generated_tokens"] as? Double ?? 9999) < 1000, "\(result)")
     }
 
+    /// A client that stops sending its body is cut off after the idle timeout instead of holding the server.
+    @Test func stuckUploadTimesOut() throws {
+        let python = PythonClients.python ?? "/usr/bin/python3"
+        guard FileManager.default.isExecutableFile(atPath: python) else { print("no python3 for slow_client.py; skipped"); return }
+        let server = try ServerProcess(["--idle-timeout", "2"])
+        defer { server.stop() }
+        let result = try PythonClients.run("slow_client.py", ["--url", server.url, "--wait", "30"], python: python)
+        let closed = try #require(result["closed_after_s"] as? Double, "the server kept a stuck upload open: \(result)")
+        #expect(closed >= 1.5 && closed < 10, "\(result)")
+        #expect(try HTTP.request(server.url + "/health").status == 200)
+    }
+
     @Test func infoModelsHealthAndMetrics() throws {
         let server = try ServerProcess()
         defer { server.stop() }
