@@ -43,7 +43,7 @@ import TestSupport
     /// Same seed, same text: the server's sampled text equals `generate --seed` on the same prompt and settings.
     @Test func seededRequestMatchesGenerateCommand() throws {
         let binary = try #require(Executables.clairePipeline)
-        let generated = try Executables.run(binary, ["generate", "--model", ServerProcess.model.path, "--threads", "2", "--prompt", Self.prompt,
+        let generated = try Executables.run(binary, ["generate", "--model", ServerProcess.model.path, "--threads", "2", "--prompt=\(Self.prompt)",
                                                      "--seed", "7", "--max-new-tokens", "12", "--temperature", "0.8", "--top-k", "10", "--json"])
         #expect(generated.status == 0, "\(generated.stderr)")
         let expected = try #require(HTTP.json(generated.stdout)?["text"] as? String)
