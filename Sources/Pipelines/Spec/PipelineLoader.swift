@@ -81,7 +81,10 @@ public enum PipelineLoader {
 
     private static func decodeModel(_ node: YAMLNode, _ problems: ProblemList, checkExists: Bool) -> ModelSpec? {
         guard let map = MappingReader(node, section: "model", keys: modelKeys, problems: problems) else { return nil }
-        let backend = map.choice("backend", among: ["engine"] + RemoteModelSpec.Backend.allCases.map(\.rawValue)) ?? "engine"
+        let chosen = map.choice("backend", among: ["engine"] + RemoteModelSpec.Backend.allCases.map(\.rawValue))
+        // An unknown backend is reported once, not again as "missing path" or "remote fields given".
+        if chosen == nil, map["backend"] != nil { return nil }
+        let backend = chosen ?? "engine"
         let remote = RemoteModelSpec.Backend(rawValue: backend)
         if remote == nil {
             for key in ["url", "api_key_env", "concurrency", "timeout", "retries", "tokenizer", "check_tokenizer"] {
