@@ -22,6 +22,7 @@ struct ClairePipeline: AsyncParsableCommand {
             RunCommand.self,
             PrepareCommand.self,
             DaemonCommand.self,
+            ServeCommand.self,
         ]
     )
 

@@ -52,11 +52,11 @@ struct DaemonCommand: AsyncParsableCommand {
         let settling = InputSettling(quiet: settle, limit: max(60, 4 * settle))
         let daemon = try Daemon.sqlite(spec: spec, statePath: state, schedule: once ? nil : schedule, logger: logger,
                                        settling: settling) { spec in
-            let (engine, preparer) = try PipelineModel.open(for: spec)
+            let (generator, preparer, _) = try PipelineGenerator.open(for: spec)
             // The daemon logs one line per file itself; the runner's own line would repeat it.
             var quietRunner = logger
             quietRunner.logLevel = .warning
-            return PipelineRunner(spec: spec, generator: engine, preparer: preparer, logger: quietRunner)
+            return PipelineRunner(spec: spec, generator: generator, preparer: preparer, logger: quietRunner)
         }
         // The loop returning (after --once, or after a shutdown request) ends the group normally.
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(

@@ -29,13 +29,13 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let spec = try options.loadSpec()
         let files = try PipelineRun.inputs(of: spec)
-        let (engine, preparer) = try PipelineModel.open(for: spec)
+        let (generator, preparer, countTokens) = try PipelineGenerator.open(for: spec)
         let prepared = PreparedSourceCache(preparer)
-        let runner = PipelineRunner(spec: spec, generator: engine, preparer: prepared, logger: Logger(label: "claire-pipeline.run"))
+        let runner = PipelineRunner(spec: spec, generator: generator, preparer: prepared, logger: Logger(label: "claire-pipeline.run"))
         runner.windowLimit = limit
         let run = PipelineRun(runner: runner)
         if dryRun {
-            try run.preview(files: files, countTokens: engine.countTokens, onWindow: { window in
+            try run.preview(files: files, countTokens: countTokens, onWindow: { window in
                 Console.out(try JSONText.line(["source": window.source, "window": window.index, "text": window.text, "tokens": window.tokens]))
             }, onFailure: { _, error in
                 Console.error("error: \(Console.describe(error))")

@@ -45,8 +45,14 @@ public final class Generator {
 
     /// Runs the prompt, then samples until a stop condition. `onText` receives the text as it becomes final
     /// (never half a character, never a piece of a stop string that may still complete).
+    ///
+    /// `onToken`, when given, receives each new token with its log-probability under the model (log-softmax of
+    /// the raw logits, before repetition penalty, temperature and truncation: what TGI reports), after `onText`
+    /// got the text that token made final. Returning false abandons the generation at once with
+    /// `CancellationError` (a server whose client went away frees the sequence without waiting for the end).
     public func generate(promptIDs: [TokenID], parameters: GenerationParameters, tokenizer: FalconTokenizer,
-                         onText: (String) -> Void = { _ in }) throws -> GenerationResult {
+                         onText: (String) -> Void = { _ in },
+                         onToken: ((TokenID, Float) -> Bool)? = nil) throws -> GenerationResult {
         let generator: BatchGenerator
         if let batch, batch.tokenizer === tokenizer {
             generator = batch
@@ -55,14 +61,19 @@ public final class Generator {
             batch = generator
         }
         var pending: GenerationRequest? = GenerationRequest(promptIDs: promptIDs, parameters: parameters)
-        var outcome: Result<GenerationResult, EngineError>?
+        var outcome: Result<GenerationResult, Error>?
         try generator.run(next: { _ -> BatchGenerator.Pull<Int> in
             guard let request = pending else { return .end }
             pending = nil
             return .request(request, 0)
         }, onEvent: { _, event in
             switch event {
-            case .token(_, _, let text): if !text.isEmpty { onText(text) }
+            case .token(let id, let logprob, let text):
+                if !text.isEmpty { onText(text) }
+                if let onToken, !onToken(id, logprob) {
+                    outcome = .failure(CancellationError())
+                    return false
+                }
             case .finished(let result, let finalText):
                 if !finalText.isEmpty { onText(finalText) }
                 outcome = .success(result)

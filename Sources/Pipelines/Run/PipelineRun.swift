@@ -59,8 +59,10 @@ public final class PipelineRun {
         let ordered = files.compactMap { outcomes[$0.path] }
         let identity = try PipelineIdentity(spec: spec, models: models)
         let report = Report(identity: identity, files: ordered, started: started, finished: Date(), manifest: runner.layout.manifest)
-        try RunManifest(pipelineName: spec.name, identity: identity, model: spec.model.path, started: report.started,
-                        finished: report.finished, files: ordered).write(to: report.manifest)
+        var manifest = RunManifest(pipelineName: spec.name, identity: identity, model: spec.model.path, started: report.started,
+                                   finished: report.finished, files: ordered)
+        manifest.remote = spec.model.remote
+        try manifest.write(to: report.manifest)
         return report
     }
 

@@ -136,7 +136,8 @@ public final class PipelineRunner {
                 let result = work.results[index]!
                 let prompt = work.prompts[job.window * spec.steps.count + stepIndex]
                 lines += try OutputRecord.line(spec: spec, step: step, file: work.file, format: work.format, window: job.window,
-                                               sample: job.sample, seed: job.seed, model: generator.modelName, result: result)
+                                               sample: job.sample, seed: job.seed, model: generator.modelName, remote: generator.remoteDescription,
+                                               result: result)
                 let sample = step.generation.samples > 1 ? ", sample \(job.sample + 1) of \(step.generation.samples)" : ""
                 markdown += "## Window \(job.window + 1) of \(work.windows.count)\(sample)\n\n```\n\(prompt)\n```\n\n**\(step.kind.rawValue)** (\(result.stopReason.rawValue)):\n\n\(result.text)\n\n"
             }
@@ -203,10 +204,10 @@ public final class PipelineRunner {
 /// One output record of `run` (the fields README's output section lists), as a JSON line with sorted keys.
 enum OutputRecord {
     static func line(spec: PipelineSpec, step: StepSpec, file: InputFile, format: TranscriptFormat, window: Int, sample: Int, seed: UInt64,
-                     model: String, result: StepGeneration) throws -> String {
+                     model: String, remote: [String: String]? = nil, result: StepGeneration) throws -> String {
         let g = step.generation
         let seconds = result.prefillSeconds + result.decodeSeconds
-        let object: [String: Any] = [
+        var object: [String: Any] = [
             "pipeline": spec.name, "source": file.path, "format": format.rawValue, "window": window, "sample": sample, "step": step.id,
             "kind": step.kind.rawValue, "prompt_tokens": result.promptTokens, "text": result.text,
             "generated_tokens": result.generatedTokens, "stop_reason": result.stopReason.rawValue, "model": model,
@@ -220,6 +221,7 @@ enum OutputRecord {
                 "tokens_per_s": seconds > 0 ? Double(result.generatedTokens) / seconds : 0,
             ],
         ]
+        if let remote { object["remote"] = remote }
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
         return String(decoding: data, as: UTF8.self) + "\n"
     }

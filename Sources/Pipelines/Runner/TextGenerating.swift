@@ -44,6 +44,9 @@ public struct StepGeneration: Sendable {
 public protocol TextGenerating: AnyObject {
     /// Names the model in output records (its path, or the backend's URL).
     var modelName: String { get }
+    /// A remote backend's kind and URL (`["backend": "tgi", "url": "http://…"]`), recorded in every output
+    /// record; nil for the in-process engine.
+    var remoteDescription: [String: String]? { get }
     /// How many jobs `run` keeps in flight at most.
     var concurrency: Int { get }
     /// Runs jobs until `next()` returns nil and every started job has finished. A job's own failure (a prompt
@@ -53,6 +56,8 @@ public protocol TextGenerating: AnyObject {
 }
 
 extension TextGenerating {
+    public var remoteDescription: [String: String]? { nil }
+
     /// One job on its own.
     public func generate(prompt: String, generation: GenerationSpec, seed: UInt64) throws -> StepGeneration {
         var pending: GenerationJob? = GenerationJob(id: 0, prompt: prompt, generation: generation, seed: seed)
