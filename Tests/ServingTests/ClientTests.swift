@@ -139,7 +139,7 @@ import TestSupport
         defer { TemporaryFiles.remove(directory) }
         let keyFile = directory.appendingPathComponent("key")
         try "s3cret\n".write(to: keyFile, atomically: true, encoding: .utf8)
-        let server = try ServerProcess(["--api-key-file", keyFile.path, "--max-queue", "2"])
+        let server = try ServerProcess(["--api-key-file", keyFile.path, "--max-queue", "2", "--batch", "1"])
         defer { server.stop() }
         let result = try PythonClients.run("auth_and_queue.py", ["--url", server.url, "--key", "s3cret", "--parallel", "8"], python: python)
         #expect(result["health_without_key"] as? Int == 200)
