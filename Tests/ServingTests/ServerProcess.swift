@@ -88,7 +88,7 @@ struct ServingTestError: Error, CustomStringConvertible {
 /// The Python with huggingface_hub and openai that Tests/Services/python-clients.sh prepared.
 enum PythonClients {
     static var python: String? { ProcessInfo.processInfo.environment["CLAIRE_TEST_PYTHON"] }
-    static let skipMessage = "CLAIRE_TEST_PYTHON is not set: run the suite with Tests/run.sh, which prepares Python's huggingface_hub and openai clients"
+    static let skipMessage = "CLAIRE_TEST_PYTHON is not set: run the suite with `Tests/run.sh swift test -c release -Xswiftc -enable-testing`, which prepares Python's huggingface_hub and openai clients"
     static let directory = SharedFiles.repositoryRoot.appendingPathComponent("Tests/ServingTests/Clients")
 
     /// Runs a client script and decodes the JSON object it prints.
