@@ -122,15 +122,10 @@ struct BenchPipelineCommand: ParsableCommand {
             throw CLIError("--prompt-tokens \(promptTokens) + --new-tokens \(newTokens) do not fit the model's context of \(context)")
         }
         try BatchSizing.check(sequences: batch, config: model.config, modelBytes: model.opened.totalBytes, modelName: modelOptions.model)
-        let vocabulary = model.config.vocabularySize
-        var state: UInt64 = 0x5EED
-        func nextID() -> TokenID {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return TokenID(truncatingIfNeeded: (state >> 33) % UInt64(vocabulary))
-        }
+        var ids = BenchTokens(vocabulary: model.config.vocabularySize)
         var requests: [(GenerationRequest, window: Int)] = []
         for window in 0..<windows {
-            let prompt = (0..<promptTokens).map { _ in nextID() }
+            let prompt = ids.next(promptTokens)
             for step in 0..<steps {
                 for sample in 0..<samples {
                     var parameters = GenerationParameters()

@@ -69,9 +69,11 @@ public final class KVCache {
 
     /// How many leading tokens of `prompt` this cache holds as prompt positions.
     func sharedPrefix(with prompt: [TokenID]) -> Int {
-        var n = 0
-        let limit = min(promptPositions, prompt.count)
-        while n < limit, tokens[n] == prompt[n] { n += 1 }
-        return n
+        Self.commonPrefix(tokens.prefix(promptPositions), prompt[...])
+    }
+
+    /// How many leading tokens two sequences share.
+    static func commonPrefix(_ a: ArraySlice<TokenID>, _ b: ArraySlice<TokenID>) -> Int {
+        zip(a, b).prefix { $0 == $1 }.count
     }
 }

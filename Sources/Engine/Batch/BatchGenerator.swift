@@ -123,17 +123,10 @@ public final class BatchGenerator {
     private func mustWait<Tag>(_ sequence: Sequence<Tag>, for active: [Sequence<Tag>]) -> Bool {
         let prompt = sequence.request.promptIDs
         for other in active where other.isReadingPrompt {
-            let shared = commonPrefix(prompt, other.request.promptIDs)
+            let shared = KVCache.commonPrefix(prompt[...], other.request.promptIDs[...])
             if shared >= Self.minimumSharedPrefix, shared > other.cache!.position { return true }
         }
         return false
-    }
-
-    private func commonPrefix(_ a: [TokenID], _ b: [TokenID]) -> Int {
-        var n = 0
-        let limit = min(a.count, b.count)
-        while n < limit, a[n] == b[n] { n += 1 }
-        return n
     }
 
     /// Gives the sequence a cache: the free one holding the longest prefix of its prompt, topped up with a
