@@ -20,10 +20,12 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
-        // Scale-out only, each in its own target so the core build does not pay for them.
-        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // Scale-out only (`daemon --state postgres://…`), in its own target so the core build does not pay for it.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         // C system libraries, each wrapped once (see the module maps).
@@ -50,6 +52,29 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The TGI- and OpenAI-compatible HTTP server, talking to the engine through `ServingEngine`.
+        .target(
+            name: "Serving",
+            dependencies: [
+                "Engine", "ModelFiles", "Tokenization",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // Pipelines' `TextGenerating` over a TGI or OpenAI-compatible server.
+        .target(
+            name: "RemoteBackends",
+            dependencies: [
+                "Pipelines", "Engine",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The shared queue for several daemons on several hosts (`--state postgres://…`).
         .target(
             name: "PostgresLedger",
@@ -73,7 +98,7 @@ let package = Package(
         .executableTarget(
             name: "ClairePipelineCLI",
             dependencies: [
-                "Tokenization", "ModelFiles", "Engine", "Transcripts", "Pipelines", "Kernels", "PostgresLedger", "DaemonHTTP",
+                "Tokenization", "ModelFiles", "Engine", "Transcripts", "Pipelines", "Kernels", "Serving", "RemoteBackends", "PostgresLedger", "DaemonHTTP",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -93,6 +118,8 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["ClairePipelineCLI", "TestSupport"]),
+        .testTarget(name: "ServingTests", dependencies: ["ClairePipelineCLI", "TestSupport"],
+                    exclude: ["Clients"]),
         .testTarget(name: "PostgresLedgerTests", dependencies: ["PostgresLedger", "Pipelines", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The README's test command. Installs what the suite needs, starts the real servers some suites use (each
-# Tests/Services/*.sh starts one, exports where it is, and registers how to stop it), runs the whole suite in
-# release, then stops the servers, whatever the outcome. Extra arguments go to `swift test` (e.g. --filter).
+# Runs a test command with the real servers some suites use: installs what the suite needs, starts the servers
+# (each Tests/Services/*.sh starts one, exports where it is, and registers how to stop it), runs the command
+# it is given, then stops the servers, whatever the outcome. The README's test command is
+#   Tests/run.sh swift test -c release -Xswiftc -enable-testing
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,4 +25,8 @@ for service in Tests/Services/*.sh; do
   source "$service"
 done
 
-swift test -c release -Xswiftc -enable-testing "$@"
+if [ $# -eq 0 ]; then
+  echo "usage: Tests/run.sh COMMAND...   e.g. Tests/run.sh swift test -c release -Xswiftc -enable-testing" >&2
+  exit 64
+fi
+"$@"

@@ -145,18 +145,18 @@ ROWS8(ck_dot8_q5_1_avx2, ck_q5_1, ck_q8_1, Q5_SUM, 0, WITH_MINS)
 /// prefetches its share (64 bytes) of the next four rows, as the quantized bodies do (avx2_unpack.h).
 #define WIDEN_ROWS4(NAME, WIDEN, SCALAR) \
 AVX2 void NAME(const float *x, const void *w, size_t row_bytes, int64_t count, float *out) { \
-    const uint16_t *r[4]; for (int k = 0; k < 4; k++) r[k] = (const uint16_t *)((const char *)w + (size_t)k * row_bytes); \
+    const unsigned char *r[4]; for (int k = 0; k < 4; k++) r[k] = (const unsigned char *)w + (size_t)k * row_bytes; \
     __m256 acc[4] = { _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps() }; \
     const char *next = (const char *)w + 4 * row_bytes; \
     int64_t i = 0; \
     for (; i + 8 <= count; i += 8) { \
         prefetch_span(next + (size_t)i * 8, 64); \
         const __m256 xv = _mm256_loadu_ps(x + i); \
-        for (int k = 0; k < 4; k++) acc[k] = _mm256_fmadd_ps(xv, WIDEN(_mm_loadu_si128((const __m128i *)(r[k] + i))), acc[k]); \
+        for (int k = 0; k < 4; k++) acc[k] = _mm256_fmadd_ps(xv, WIDEN(_mm_loadu_si128((const __m128i *)(r[k] + 2 * i))), acc[k]); \
     } \
     for (int k = 0; k < 4; k++) { \
         float sum = hsum8(acc[k]); \
-        for (int64_t j = i; j < count; j++) sum += x[j] * SCALAR(r[k][j]); \
+        for (int64_t j = i; j < count; j++) sum += x[j] * SCALAR(ck_load_u16(r[k] + 2 * j)); \
         out[k] = sum; \
     } \
 }
@@ -164,10 +164,11 @@ AVX2 static inline __m256 widen_half(__m128i h) { return _mm256_cvtph_ps(h); }
 AVX2 static inline __m256 widen_bf16(__m128i h) { return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16)); }
 static inline float scalar_bf16(uint16_t h) { const uint32_t b = (uint32_t)h << 16; float f; memcpy(&f, &b, 4); return f; }
 WIDEN_ROWS4(ck_dot4_f16_avx2, widen_half, half)
-AVX2 void ck_widen_f16_avx2(const uint16_t *h, float *out, int64_t count) {
+AVX2 void ck_widen_f16_avx2(const void *halves, float *out, int64_t count) {
+    const unsigned char *h = halves;
     int64_t i = 0;
-    for (; i + 8 <= count; i += 8) _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(h + i))));
-    for (; i < count; i++) out[i] = half(h[i]);
+    for (; i + 8 <= count; i += 8) _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(h + 2 * i))));
+    for (; i < count; i++) out[i] = half(ck_load_u16(h + 2 * i));
 }
 WIDEN_ROWS4(ck_dot4_bf16_avx2, widen_bf16, scalar_bf16)
 
@@ -347,9 +348,9 @@ FALLBACK_DEQUANTIZE(q4_0) FALLBACK_DEQUANTIZE(q4_1) FALLBACK_DEQUANTIZE(q5_0) FA
 #define FALLBACK8(T) void ck_dot8_##T##_avx2(int64_t nb, const void *w, size_t rb, const void *a, float *out) { \
     for (int k = 0; k < 8; k++) out[k] = ck_dot_##T##_generic(nb, (const char *)w + (size_t)k * rb, a); }
 FALLBACK8(q4_0) FALLBACK8(q4_1) FALLBACK8(q5_0) FALLBACK8(q5_1) FALLBACK8(q8_0)
-void ck_widen_f16_avx2(const uint16_t *h, float *out, int64_t count) { for (int64_t i = 0; i < count; i++) out[i] = ck_half_to_float(h[i]); }
+void ck_widen_f16_avx2(const void *h, float *out, int64_t count) { for (int64_t i = 0; i < count; i++) out[i] = ck_half_to_float(ck_load_u16((const unsigned char *)h + 2 * i)); }
 void ck_dot4_f16_avx2(const float *x, const void *w, size_t rb, int64_t count, float *out) {
-    for (int k = 0; k < 4; k++) out[k] = ck_dot_f16_generic(x, (const uint16_t *)((const char *)w + (size_t)k * rb), count); }
+    for (int k = 0; k < 4; k++) out[k] = ck_dot_f16_generic(x, (const char *)w + (size_t)k * rb, count); }
 void ck_dot4_bf16_avx2(const float *x, const void *w, size_t rb, int64_t count, float *out) {
-    for (int k = 0; k < 4; k++) out[k] = ck_dot_bf16_generic(x, (const uint16_t *)((const char *)w + (size_t)k * rb), count); }
+    for (int k = 0; k < 4; k++) out[k] = ck_dot_bf16_generic(x, (const char *)w + (size_t)k * rb, count); }
 #endif

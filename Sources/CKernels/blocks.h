@@ -9,17 +9,21 @@
 #define CK_QK 32
 #define CK_QKK 256
 
-typedef struct { uint16_t d; uint8_t qs[16]; } ck_q4_0;
-typedef struct { uint16_t d, m; uint8_t qs[16]; } ck_q4_1;
-typedef struct { uint16_t d; uint8_t qh[4]; uint8_t qs[16]; } ck_q5_0;
-typedef struct { uint16_t d, m; uint8_t qh[4]; uint8_t qs[16]; } ck_q5_1;
-typedef struct { uint16_t d; int8_t qs[32]; } ck_q8_0;
-typedef struct { uint16_t d, s; int8_t qs[32]; } ck_q8_1;
-typedef struct { uint8_t scales[16]; uint8_t qs[64]; uint16_t d, dmin; } ck_q2_k;
-typedef struct { uint8_t hmask[32]; uint8_t qs[64]; uint8_t scales[12]; uint16_t d; } ck_q3_k;
-typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qs[128]; } ck_q4_k;
-typedef struct { uint16_t d, dmin; uint8_t scales[12]; uint8_t qh[32]; uint8_t qs[128]; } ck_q5_k;
-typedef struct { uint8_t ql[128]; uint8_t qh[64]; int8_t scales[16]; uint16_t d; } ck_q6_k;
+// Weight blocks may sit at any byte address (a tensor's offset in its file is the file's business), so their
+// 16-bit fields are read as unaligned: byte alignment keeps every layout (the sizes below) and makes each
+// member access well defined wherever the row starts. x86 loads cost the same either way.
+#define CK_BYTE_ALIGNED __attribute__((packed))
+typedef struct CK_BYTE_ALIGNED { uint16_t d; uint8_t qs[16]; } ck_q4_0;
+typedef struct CK_BYTE_ALIGNED { uint16_t d, m; uint8_t qs[16]; } ck_q4_1;
+typedef struct CK_BYTE_ALIGNED { uint16_t d; uint8_t qh[4]; uint8_t qs[16]; } ck_q5_0;
+typedef struct CK_BYTE_ALIGNED { uint16_t d, m; uint8_t qh[4]; uint8_t qs[16]; } ck_q5_1;
+typedef struct CK_BYTE_ALIGNED { uint16_t d; int8_t qs[32]; } ck_q8_0;
+typedef struct CK_BYTE_ALIGNED { uint16_t d, s; int8_t qs[32]; } ck_q8_1;
+typedef struct CK_BYTE_ALIGNED { uint8_t scales[16]; uint8_t qs[64]; uint16_t d, dmin; } ck_q2_k;
+typedef struct CK_BYTE_ALIGNED { uint8_t hmask[32]; uint8_t qs[64]; uint8_t scales[12]; uint16_t d; } ck_q3_k;
+typedef struct CK_BYTE_ALIGNED { uint16_t d, dmin; uint8_t scales[12]; uint8_t qs[128]; } ck_q4_k;
+typedef struct CK_BYTE_ALIGNED { uint16_t d, dmin; uint8_t scales[12]; uint8_t qh[32]; uint8_t qs[128]; } ck_q5_k;
+typedef struct CK_BYTE_ALIGNED { uint8_t ql[128]; uint8_t qh[64]; int8_t scales[16]; uint16_t d; } ck_q6_k;
 typedef struct { float d; int8_t qs[256]; int16_t bsums[16]; } ck_q8_k;
 
 _Static_assert(sizeof(ck_q4_0) == 18, "Q4_0"); _Static_assert(sizeof(ck_q4_1) == 20, "Q4_1");
@@ -30,6 +34,10 @@ _Static_assert(sizeof(ck_q4_k) == 144, "Q4_K"); _Static_assert(sizeof(ck_q5_k) =
 _Static_assert(sizeof(ck_q6_k) == 210, "Q6_K"); _Static_assert(sizeof(ck_q8_k) == 292, "Q8_K");
 
 /// IEEE half → float, exact (normals, subnormals, infinities, NaN payloads).
+/// A 16-bit value at any address. safetensors places tensors at any byte offset, so f16/bf16 rows may be
+/// odd-aligned: dereferencing a `uint16_t *` there is undefined behaviour (UBSan's "misaligned address").
+static inline uint16_t ck_load_u16(const void *p) { uint16_t v; memcpy(&v, p, sizeof v); return v; }
+
 static inline float ck_half_to_float(uint16_t h) {
     const uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
     const uint32_t exponent = (h >> 10) & 0x1Fu, mantissa = h & 0x3FFu;

@@ -186,7 +186,7 @@ void ck_dot_rows_f16(const float *x, const void *weights, size_t row_bytes, int6
     int64_t r = row_begin;
     if (ck_uses_avx2())
         for (; r + 4 <= row_end; r += 4) ck_dot4_f16_avx2(x, base + (size_t)r * row_bytes, row_bytes, count, out + r);
-    for (; r < row_end; r++) out[r] = ck_dot_f16_generic(x, (const uint16_t *)(base + (size_t)r * row_bytes), count);
+    for (; r < row_end; r++) out[r] = ck_dot_f16_generic(x, base + (size_t)r * row_bytes, count);
 }
 void ck_dot_rows_bf16(const float *x, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
                       int64_t count, float *out) {
@@ -194,11 +194,11 @@ void ck_dot_rows_bf16(const float *x, const void *weights, size_t row_bytes, int
     int64_t r = row_begin;
     if (ck_uses_avx2())
         for (; r + 4 <= row_end; r += 4) ck_dot4_bf16_avx2(x, base + (size_t)r * row_bytes, row_bytes, count, out + r);
-    for (; r < row_end; r++) out[r] = ck_dot_bf16_generic(x, (const uint16_t *)(base + (size_t)r * row_bytes), count);
+    for (; r < row_end; r++) out[r] = ck_dot_bf16_generic(x, base + (size_t)r * row_bytes, count);
 }
 
 void ck_widen_f16(const void *halves, float *out, int64_t count) {
-    const uint16_t *h = halves;
+    const unsigned char *h = halves;
     if (ck_uses_avx2()) { ck_widen_f16_avx2(h, out, count); return; }
-    for (int64_t i = 0; i < count; i++) out[i] = ck_half_to_float(h[i]);
+    for (int64_t i = 0; i < count; i++) out[i] = ck_half_to_float(ck_load_u16(h + 2 * i));
 }

@@ -24,7 +24,7 @@ enum row_kind { ROWS_F16, ROWS_BF16, ROWS_F32 };
 /// Values k..k+7 of row `row` as f32.
 AVX2 static inline __attribute__((always_inline)) __m256 load8(const void *row, int64_t k, const enum row_kind kind) {
     if (kind == ROWS_F32) return _mm256_loadu_ps((const float *)row + k);
-    const __m128i h = _mm_loadu_si128((const __m128i *)((const uint16_t *)row + k));
+    const __m128i h = _mm_loadu_si128((const __m128i *)((const char *)row + 2 * k));
     return kind == ROWS_BF16 ? _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(h), 16)) : _mm256_cvtph_ps(h);
 }
 AVX2 static inline void transpose8(__m256 r[8]) {

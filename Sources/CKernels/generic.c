@@ -157,15 +157,17 @@ SUPER_DOT(ck_dot_q4_k_generic, ck_q4_k, ck_unpack_q4_k)
 SUPER_DOT(ck_dot_q5_k_generic, ck_q5_k, ck_unpack_q5_k)
 SUPER_DOT(ck_dot_q6_k_generic, ck_q6_k, ck_unpack_q6_k)
 
-float ck_dot_f16_generic(const float *x, const uint16_t *w, int64_t count) {
+float ck_dot_f16_generic(const float *x, const void *w, int64_t count) {
+    const unsigned char *b = w;
     float sum = 0;
-    for (int64_t i = 0; i < count; i++) sum += x[i] * ck_half_to_float(w[i]);
+    for (int64_t i = 0; i < count; i++) sum += x[i] * ck_half_to_float(ck_load_u16(b + 2 * i));
     return sum;
 }
-float ck_dot_bf16_generic(const float *x, const uint16_t *w, int64_t count) {
+float ck_dot_bf16_generic(const float *x, const void *w, int64_t count) {
+    const unsigned char *b = w;
     float sum = 0;
     for (int64_t i = 0; i < count; i++) {
-        const uint32_t bits = (uint32_t)w[i] << 16;
+        const uint32_t bits = (uint32_t)ck_load_u16(b + 2 * i) << 16;
         float f; memcpy(&f, &bits, 4);
         sum += x[i] * f;
     }

@@ -70,8 +70,8 @@ void ck_group_activations(uint32_t activation_type, void *act, int64_t nb);
 size_t ck_grouped_activation_bytes(uint32_t activation_type, int64_t nb);
 
 /// One 16-bit row · x (generic and AVX2 bodies).
-float ck_dot_f16_generic(const float *x, const uint16_t *w, int64_t count);
-float ck_dot_bf16_generic(const float *x, const uint16_t *w, int64_t count);
+float ck_dot_f16_generic(const float *x, const void *w, int64_t count);
+float ck_dot_bf16_generic(const float *x, const void *w, int64_t count);
 /// The f32 panel prefill (gemm_panels.c) with AVX2 tiles, or AVX-512 ones when `wide`.
 void ck_gemm_panels(int wide, uint32_t type, const float *x, int64_t ldx, int64_t tokens, const void *weights, size_t row_bytes,
                     int64_t row_begin, int64_t row_end, int64_t count, float *out, int64_t ldo, float *scratch);
@@ -97,7 +97,7 @@ typedef struct {
 
 /// The row of GGML type `type`, or null for a type the kernels do not know.
 const ck_traits_row *ck_traits(uint32_t type);
-void ck_widen_f16_avx2(const uint16_t *h, float *out, int64_t count);
+void ck_widen_f16_avx2(const void *h, float *out, int64_t count);
 void ck_dot4_f16_avx2(const float *x, const void *w, size_t row_bytes, int64_t count, float *out);
 void ck_dot4_bf16_avx2(const float *x, const void *w, size_t row_bytes, int64_t count, float *out);
 #endif

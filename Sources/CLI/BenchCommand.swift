@@ -48,15 +48,10 @@ struct BenchCommand: ParsableCommand {
             let needed = max(prompt, depth) + generate
             throw CLIError("-p \(prompt) or --depth \(depth), plus -n \(generate), = \(needed) tokens do not fit the model's context of \(context)")
         }
-        let vocabulary = model.config.vocabularySize
-        var state: UInt64 = 0x5EED
-        func nextID() -> Int32 {
-            state = state &* 6364136223846793005 &+ 1442695040888963407
-            return Int32(truncatingIfNeeded: (state >> 33) % UInt64(vocabulary))
-        }
-        let promptIDs = (0..<prompt).map { _ in nextID() }
-        let generatedIDs = (0..<generate).map { _ in nextID() }
-        let depthIDs = (0..<depth).map { _ in nextID() }
+        var ids = BenchTokens(vocabulary: model.config.vocabularySize)
+        let promptIDs = ids.next(prompt)
+        let generatedIDs = ids.next(generate)
+        let depthIDs = ids.next(depth)
         let session = model.makeSession(maximumBatch: max(1, min(max(prompt, depth), 512)))
 
         // One untimed warm-up pass faults the mapped weights in.

@@ -21,6 +21,7 @@ struct BenchKernelsCommand: ParsableCommand {
     @Option(help: "Comma-separated formats, or all.") var formats = "all"
     @Option(help: "Timed repetitions per measurement.") var repetitions = 15
     @Option(help: "Activation rows per product (1 = decode).") var tokens = 1
+    @Flag(help: "Compute each token as a decode would (MatrixProduct.multiplyEachToken, the batched engine's route).") var eachToken = false
     @Flag(help: "Use the portable C bodies instead of AVX2.") var generic = false
     @Flag(help: "Decode with the AVX2 bodies even where AVX-512 ones exist.") var avx2 = false
     @Flag(help: "Decode with the AVX-512 VNNI bodies (bit-identical to AVX2) even where faster ones exist.") var vnni512 = false
@@ -74,7 +75,11 @@ struct BenchKernelsCommand: ParsableCommand {
                     let start = DispatchTime.now().uptimeNanoseconds
                     x.withUnsafeBufferPointer { xs in
                         y.withUnsafeMutableBufferPointer { out in
-                            product.multiply(xs.baseAddress!, tokens: tokens, by: weight, into: out.baseAddress!)
+                            if eachToken {
+                                product.multiplyEachToken(xs.baseAddress!, tokens: tokens, by: weight, into: out.baseAddress!)
+                            } else {
+                                product.multiply(xs.baseAddress!, tokens: tokens, by: weight, into: out.baseAddress!)
+                            }
                         }
                     }
                     seconds.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)

@@ -11,6 +11,7 @@ struct ClairePipeline: AsyncParsableCommand {
             BenchTokenizerCommand.self,
             BenchCommand.self,
             BenchKernelsCommand.self,
+            BenchPipelineCommand.self,
             BenchTranscriptsCommand.self,
             BenchHashCommand.self,
             GenerateCommand.self,
@@ -21,6 +22,7 @@ struct ClairePipeline: AsyncParsableCommand {
             RunCommand.self,
             PrepareCommand.self,
             DaemonCommand.self,
+            ServeCommand.self,
             StatusCommand.self,
         ]
     )
@@ -28,6 +30,7 @@ struct ClairePipeline: AsyncParsableCommand {
     /// Parses like ArgumentParser does, but reports our own failures as one `error: …` line and exit status 1
     /// (what scripts around the tool match on) instead of ArgumentParser's usage dump.
     static func main() async {
+        ConsoleLogHandler.bootstrap()
         let command: ParsableCommand
         do {
             command = try parseAsRoot()

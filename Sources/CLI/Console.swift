@@ -3,9 +3,32 @@ import Pipelines
 
 /// Human output, progress and logs go to stderr; machine output (ids, JSON) goes to stdout.
 enum Console {
+    /// Writes a line to stderr; when a status line (a progress bar) is showing, the line goes above it and the
+    /// bar is redrawn below, so that log lines never land on the end of the bar.
     static func error(_ line: String) {
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        lock.lock()
+        defer { lock.unlock() }
+        if let status {
+            FileHandle.standardError.write(Data(("\r\u{1B}[K" + line + "\n" + status).utf8))
+        } else {
+            FileHandle.standardError.write(Data((line + "\n").utf8))
+        }
     }
+
+    /// Shows (or replaces) the status line at the bottom of a terminal's stderr; nil removes it.
+    static func setStatus(_ line: String?) {
+        lock.lock()
+        defer { lock.unlock() }
+        if let line {
+            FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
+        } else if status != nil {
+            FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        }
+        status = line
+    }
+
+    nonisolated(unsafe) private static var status: String?
+    private static let lock = NSLock()
 
     /// Writes to stdout through a buffer so that large outputs (ids, JSON lines) are not one syscall per line.
     static func out(_ text: String) {

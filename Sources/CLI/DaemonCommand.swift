@@ -32,6 +32,9 @@ struct DaemonCommand: AsyncParsableCommand {
     @Option(help: "The state: a SQLite database path (default: inside the output folder) or a postgres://user@host:port/db URL shared by several daemons.")
     var state: String?
 
+    @Option(help: "Seconds an input must stay unchanged before it is read (files still being copied or recorded wait).")
+    var settle: Double = 2
+
     @Option(help: "Shared queue only: seconds a claim lasts without renewal (renewed every third of it).")
     var lease: Double = 60
 
@@ -48,6 +51,7 @@ struct DaemonCommand: AsyncParsableCommand {
         if every != nil && cron != nil { throw ValidationError("give --every or --cron, not both") }
         if !(lease >= 1) { throw ValidationError("--lease \(lease): give at least 1 second") }
         if maxAttempts < 1 { throw ValidationError("--max-attempts \(maxAttempts): give at least 1") }
+        if !(settle >= 0 && settle <= 3600) { throw ValidationError("--settle \(settle): give seconds between 0 and 3600") }
     }
 
     func run() async throws {
@@ -58,20 +62,25 @@ struct DaemonCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "claire-pipeline.daemon")
         logger.logLevel = .info
+        // A file size limit (ulimit -f) is then a write error on one output, not the death of the daemon.
+        signal(SIGXFSZ, SIG_IGN)
+        let settling = InputSettling(quiet: settle, limit: max(60, 4 * settle))
         let makeRunner: Daemon.MakeRunner = { spec in
-            let (engine, preparer) = try PipelineModel.open(for: spec)
+            let (generator, preparer, _) = try PipelineGenerator.open(for: spec)
             // The daemon logs one line per file itself; the runner's own line would repeat it.
             var quietRunner = logger
             quietRunner.logLevel = .warning
-            return PipelineRunner(spec: spec, generator: engine, preparer: preparer, logger: quietRunner)
+            return PipelineRunner(spec: spec, generator: generator, preparer: preparer, logger: quietRunner)
         }
         let daemon: Daemon
         if let state, StateLocation.isPostgres(state) {
             try FileManager.default.createDirectory(atPath: spec.output.dir, withIntermediateDirectories: true)
             let queue = try PostgresLedger(url: state, backoff: LedgerBackoff(), leaseSeconds: lease, maxAttempts: maxAttempts, logger: logger)
-            daemon = try Daemon(spec: spec, schedule: once ? nil : schedule, ledger: queue, lock: nil, logger: logger, makeRunner: makeRunner)
+            daemon = try Daemon(spec: spec, schedule: once ? nil : schedule, ledger: queue, lock: nil, logger: logger, settling: settling,
+                                makeRunner: makeRunner)
         } else {
-            daemon = try Daemon.sqlite(spec: spec, statePath: state, schedule: once ? nil : schedule, logger: logger, makeRunner: makeRunner)
+            daemon = try Daemon.sqlite(spec: spec, statePath: state, schedule: once ? nil : schedule, logger: logger, settling: settling,
+                                       makeRunner: makeRunner)
         }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             // The loop returning (after --once, or after a shutdown request) ends the group normally.

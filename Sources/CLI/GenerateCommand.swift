@@ -47,12 +47,20 @@ struct GenerateCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of streaming text.")
     var json = false
 
+    @Option(help: ArgumentHelp("Samples of the prompt, generated together from one prefill (the model card's num_return_sequences).",
+                               discussion: "Sample i uses seed + i, so sample 0 is the text of --seed alone. They print once all are done."))
+    var numReturnSequences = 1
+
     func validate() throws {
         if (prompt == nil) == (promptFile == nil) { throw ValidationError("give exactly one of --prompt TEXT or --prompt-file FILE") }
         if maxNewTokens < 0 { throw ValidationError("--max-new-tokens must be 0 or more") }
         if temperature < 0 { throw ValidationError("--temperature must be 0 or more") }
         if topP <= 0 || topP > 1 { throw ValidationError("--top-p must be in (0, 1]") }
         if repetitionPenalty <= 0 { throw ValidationError("--repetition-penalty must be positive") }
+        if !(1...64).contains(numReturnSequences) { throw ValidationError("--num-return-sequences must be between 1 and 64") }
+        if numReturnSequences > 1, greedy || topK == 1 || temperature == 0 {
+            throw ValidationError("--num-return-sequences \(numReturnSequences) with greedy decoding would print the same text \(numReturnSequences) times; sample instead (drop --greedy)")
+        }
     }
 
     func run() throws {
@@ -78,6 +86,9 @@ struct GenerateCommand: ParsableCommand {
         parameters.seed = seed
         parameters.greedy = greedy
         parameters.stopStrings = stop
+        if numReturnSequences > 1 {
+            return try generateSamples(model: model, tokenizer: tokenizer, promptIDs: promptIDs, parameters: parameters)
+        }
         let result = try Generator(model: model).generate(promptIDs: promptIDs, parameters: parameters, tokenizer: tokenizer) { piece in
             if !json {
                 Console.out(piece)
@@ -97,6 +108,47 @@ struct GenerateCommand: ParsableCommand {
                                  promptIDs.count, result.prefillTokensPerSecond, result.ids.count,
                                  result.decodeTokensPerSecond, result.stopReason.rawValue))
         }
+        Console.flush()
+    }
+}
+
+extension GenerateCommand {
+    /// `--num-return-sequences N`: N requests of one prompt in one batch; the first reads the prompt, the others
+    /// start from a copy of its cache, and all decode together.
+    func generateSamples(model: FalconModel, tokenizer: FalconTokenizer, promptIDs: [TokenID], parameters: GenerationParameters) throws {
+        try BatchSizing.check(sequences: numReturnSequences, config: model.config, modelBytes: model.opened.totalBytes, modelName: modelOptions.model)
+        let generator = BatchGenerator(model: model, tokenizer: tokenizer, maximumSequences: numReturnSequences)
+        var results = [GenerationResult?](repeating: nil, count: numReturnSequences)
+        var failure: EngineError?
+        var sample = 0
+        try generator.run(next: { _ -> BatchGenerator.Pull<Int> in
+            guard sample < numReturnSequences else { return .end }
+            var request = GenerationRequest(promptIDs: promptIDs, parameters: parameters)
+            request.parameters.seed = parameters.seed &+ UInt64(sample)
+            defer { sample += 1 }
+            return .request(request, sample)
+        }, onEvent: { index, event in
+            switch event {
+            case .token: break
+            case .finished(let result, _): results[index] = result
+            case .failed(let error): failure = error
+            }
+            return true
+        })
+        if let failure { throw failure }
+        for (index, result) in results.enumerated() {
+            let result = result!
+            if json {
+                Console.out(try JSONText.line([
+                    "sample": index, "seed": NSNumber(value: parameters.seed &+ UInt64(index)),
+                    "prompt_ids": result.promptIDs.map(Int.init), "ids": result.ids.map(Int.init), "text": result.text,
+                    "stop_reason": result.stopReason.rawValue,
+                ] as [String: Any]))
+            } else {
+                Console.out("--- sample \(index + 1) of \(numReturnSequences) (seed \(parameters.seed &+ UInt64(index)), stop: \(result.stopReason.rawValue)) ---\n\(result.text)\n")
+            }
+        }
+        Console.error("[\(promptIDs.count) prompt tokens read once (\(generator.prefilledTokens) computed), \(numReturnSequences) samples decoded together]")
         Console.flush()
     }
 }

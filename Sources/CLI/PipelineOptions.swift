@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Engine
 import Pipelines
 
 /// The pipeline file and the options that replace parts of it, shared by `run` and `daemon`.
@@ -16,12 +17,21 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: "Model path; replaces the pipeline's model path.")
     var model: String?
 
+    @Option(help: ArgumentHelp("Sequences generated together; replaces the pipeline's model.batch.",
+                               discussion: "Default: \(BatchSizing.defaultDescription). Outputs do not depend on it."))
+    var batch: Int?
+
+    func validate() throws {
+        if let batch, !(1...256).contains(batch) { throw ValidationError("--batch must be between 1 and 256") }
+    }
+
     /// The pipeline with the command line's replacements applied.
     func loadSpec() throws -> PipelineSpec {
         var spec = try PipelineLoader.load(path: pipeline, checkModelExists: model == nil)
         if let model { spec.model.path = model }
         if !input.isEmpty { spec.input.paths = input }
         if let output { spec.output.dir = output }
+        if let batch { spec.model.batch = batch }
         return spec
     }
 }

@@ -29,12 +29,13 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let spec = try options.loadSpec()
         let files = try PipelineRun.inputs(of: spec)
-        let (engine, preparer) = try PipelineModel.open(for: spec)
-        let runner = PipelineRunner(spec: spec, generator: engine, preparer: preparer, logger: Logger(label: "claire-pipeline.run"))
+        let (generator, preparer, countTokens) = try PipelineGenerator.open(for: spec)
+        let prepared = PreparedSourceCache(preparer)
+        let runner = PipelineRunner(spec: spec, generator: generator, preparer: prepared, logger: Logger(label: "claire-pipeline.run"))
         runner.windowLimit = limit
         let run = PipelineRun(runner: runner)
         if dryRun {
-            try run.preview(files: files, countTokens: engine.countTokens, onWindow: { window in
+            try run.preview(files: files, countTokens: countTokens, onWindow: { window in
                 Console.out(try JSONText.line(["source": window.source, "window": window.index, "text": window.text, "tokens": window.tokens]))
             }, onFailure: { _, error in
                 Console.error("error: \(Console.describe(error))")
@@ -42,7 +43,12 @@ struct RunCommand: ParsableCommand {
             Console.flush()
             return
         }
-        let progress = RunProgress(totalFiles: files.count)
+        // Windows are counted before any is generated, for a bar over the whole run; the runner reuses them.
+        let totalJobs = files.reduce(0) { total, file in
+            guard let source = try? prepared.prepare(path: file.path, spec: spec) else { return total }
+            return total + min(source.windows.count, limit ?? Int.max) * spec.steps.reduce(0) { $0 + $1.generation.samples }
+        }
+        let progress = RunProgress(totalFiles: files.count, totalJobs: totalJobs)
         let report = try run.run(files: files, onEvent: progress.handle)
         progress.finish()
         let failed = report.failures
@@ -54,48 +60,69 @@ struct RunCommand: ParsableCommand {
     }
 }
 
-/// Progress on stderr: a redrawn line on a terminal (files, windows, tokens, tokens/s, ETA), plain lines otherwise.
+/// Progress of a run over all its windows: on a terminal a bar at the bottom of stderr (jobs done of all,
+/// sequences in flight, tokens/s, an ETA from the jobs left), with log lines printed above it; otherwise a
+/// plain line per file.
 final class RunProgress {
+    private let totalJobs: Int
     private let totalFiles: Int
     private let isTerminal = isatty(2) == 1
     private var filesDone = 0
-    private var windowsDone = 0
-    private var windowsInFile = 0
+    private var jobsStarted = 0
+    private var jobsDone = 0
     private var tokens = 0
-    private var seconds = 0.0
     private let started = Date()
+    private var lastDrawn = Date.distantPast
 
-    init(totalFiles: Int) { self.totalFiles = totalFiles }
+    init(totalFiles: Int, totalJobs: Int) {
+        self.totalFiles = totalFiles
+        self.totalJobs = totalJobs
+    }
 
     func handle(_ event: PipelineRunner.Event) {
         switch event {
-        case .fileStarted(let file, let windows):
-            windowsInFile = windows
-            if !isTerminal { Console.error("[\(filesDone + 1)/\(totalFiles)] \(file.path): \(windows) windows") }
-        case .windowFinished(_, _, _, let generated, let elapsed):
-            windowsDone += 1
+        case .fileStarted(let file, let windows, let jobs):
+            if !isTerminal { Console.error("[\(filesDone + 1)/\(totalFiles)] \(file.path): \(windows) windows, \(jobs) generations") }
+        case .windowStarted:
+            jobsStarted += 1
+            redraw()
+        case .windowFinished(_, _, _, _, let generated, _):
+            jobsDone += 1
             tokens += generated
-            seconds += elapsed
-            if isTerminal { redraw() }
+            redraw()
         case .fileFinished(let file, let outputs):
             filesDone += 1
-            if !isTerminal { Console.error("done \(file.path) → \(outputs.count) files") } else { redraw() }
+            if !isTerminal { Console.error("done \(file.path) → \(outputs.count) files") }
+            redraw(force: true)
         case .fileFailed(let file, let error):
             filesDone += 1
-            if isTerminal { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             Console.error("skipped \(file.path): \(error)")
+            redraw(force: true)
         }
     }
 
-    private func redraw() {
-        let rate = seconds > 0 ? Double(tokens) / seconds : 0
-        let elapsed = Date().timeIntervalSince(started)
-        let eta = filesDone > 0 ? elapsed / Double(filesDone) * Double(totalFiles - filesDone) : 0
-        let line = String(format: "\r\u{1B}[Kfiles %d/%d  windows %d  tokens %d  %.1f tok/s  ETA %.0fs", filesDone, totalFiles, windowsDone, tokens, rate, eta)
-        FileHandle.standardError.write(Data(line.utf8))
+    private func redraw(force: Bool = false) {
+        guard isTerminal else { return }
+        let now = Date()
+        guard force || now.timeIntervalSince(lastDrawn) >= 0.2 else { return }
+        lastDrawn = now
+        let elapsed = now.timeIntervalSince(started)
+        let rate = elapsed > 0 ? Double(tokens) / elapsed : 0
+        let fraction = totalJobs > 0 ? Double(jobsDone) / Double(totalJobs) : 1
+        let eta = jobsDone > 0 ? Self.duration(elapsed / Double(jobsDone) * Double(totalJobs - jobsDone)) : "…"
+        let width = 24
+        let filled = min(width, Int(fraction * Double(width)))
+        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+        Console.setStatus(String(format: "%@ %d/%d windows · files %d/%d · %d running · %.1f tok/s · ETA %@", bar, jobsDone, totalJobs,
+                                 filesDone, totalFiles, jobsStarted - jobsDone, rate, eta))
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%dh%02dm", s / 3600, s % 3600 / 60) : s >= 60 ? String(format: "%dm%02ds", s / 60, s % 60) : "\(s)s"
     }
 
     func finish() {
-        if isTerminal { FileHandle.standardError.write(Data("\n".utf8)) }
+        if isTerminal { Console.setStatus(nil) }
     }
 }

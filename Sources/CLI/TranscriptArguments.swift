@@ -3,9 +3,9 @@ import Transcripts
 
 // The normalization choices are parsed by ArgumentParser itself, which lists the valid values in help and
 // in the error for a wrong one.
-extension NormalizationOptions.SpeakerTags: @retroactive ExpressibleByArgument {}
-extension NormalizationOptions.Casing: @retroactive ExpressibleByArgument {}
-extension NormalizationOptions.Events: @retroactive ExpressibleByArgument {}
+extension NormalizationOptions.SpeakerTags: ExpressibleByArgument {}
+extension NormalizationOptions.Casing: ExpressibleByArgument {}
+extension NormalizationOptions.Events: ExpressibleByArgument {}
 
 /// `--format`: detect from content, or force one reader.
 enum FormatChoice: ExpressibleByArgument, Equatable {

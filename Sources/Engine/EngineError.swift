@@ -1,5 +1,5 @@
 /// Why the engine refused a model or a request; one line each.
-public enum EngineError: Error, CustomStringConvertible, Equatable {
+public enum EngineError: Error, CustomStringConvertible, Equatable, Sendable {
     case missingTensor(name: String, model: String)
     case badTensorShape(name: String, shape: [Int], expected: [Int], model: String)
     case unsupportedTensorType(type: String, name: String, model: String)

@@ -28,62 +28,60 @@ public struct GenerationResult: Sendable {
     public var decodeTokensPerSecond: Double { decodeSeconds > 0 ? Double(max(ids.count - 1, 0)) / decodeSeconds : 0 }
 }
 
-/// Generates text from a prompt with a loaded model. One generator owns one session (KV cache); use one per
-/// concurrent sequence, or reuse it sequentially.
+/// Generates text from one prompt at a time: a `BatchGenerator` of one sequence, so that a prompt gives the
+/// same text here as in any batch (pipelines, the server). Reuse it sequentially; its cache keeps the last
+/// sequence, which a following prompt with the same prefix starts from.
 public final class Generator {
     public let model: FalconModel
-    private let session: InferenceSession
+    private let prefillChunk: Int
+    /// Made on first use, for the tokenizer given then (its decoder renders the text).
+    private var batch: BatchGenerator?
 
+    /// `maximumBatch`: prompt tokens read per forward pass.
     public init(model: FalconModel, maximumBatch: Int = 256) {
         self.model = model
-        session = model.makeSession(maximumBatch: maximumBatch)
+        prefillChunk = maximumBatch
     }
 
     /// Runs the prompt, then samples until a stop condition. `onText` receives the text as it becomes final
     /// (never half a character, never a piece of a stop string that may still complete).
+    ///
+    /// `onToken`, when given, receives each new token with its log-probability under the model (log-softmax of
+    /// the raw logits, before repetition penalty, temperature and truncation: what TGI reports), after `onText`
+    /// got the text that token made final. Returning false abandons the generation at once with
+    /// `CancellationError` (a server whose client went away frees the sequence without waiting for the end).
     public func generate(promptIDs: [TokenID], parameters: GenerationParameters, tokenizer: FalconTokenizer,
-                         onText: (String) -> Void = { _ in }) throws -> GenerationResult {
-        session.reset()
-        let context = model.config.contextLength
-        guard promptIDs.count <= context else { throw EngineError.promptTooLong(tokens: promptIDs.count, context: context) }
-        let started = DispatchTime.now().uptimeNanoseconds
-        try session.appendKeepingLast(promptIDs)
-        let prefilled = DispatchTime.now().uptimeNanoseconds
-
-        var sampler = Sampler(parameters: parameters)
-        var decoder = tokenizer.makeStreamingDecoder()
-        var stops = StopStringWatcher(stopStrings: parameters.stopStrings)
-        var ids: [TokenID] = []
-        var history = promptIDs
-        var logits = session.logits
-        var reason = StopReason.maxTokens
-        let endOfText = tokenizer.endOfTextID ?? TokenID(model.config.eosTokenID)
-
-        while ids.count < parameters.maxNewTokens {
-            let next = sampler.next(logits: &logits, previous: history)
-            if parameters.stopAtEndOfText, next == endOfText || next == TokenID(model.config.eosTokenID) {
-                reason = .endOfText
-                break
-            }
-            ids.append(next)
-            history.append(next)
-            if stops.append(decoder.append(next), emit: onText) {
-                reason = .stopString
-                break
-            }
-            if ids.count == parameters.maxNewTokens { break }
-            if session.position >= context {
-                reason = .context
-                break
-            }
-            try session.appendKeepingLast([next])
-            logits = session.logits
+                         onText: (String) -> Void = { _ in },
+                         onToken: ((TokenID, Float) -> Bool)? = nil) throws -> GenerationResult {
+        let generator: BatchGenerator
+        if let batch, batch.tokenizer === tokenizer {
+            generator = batch
+        } else {
+            generator = BatchGenerator(model: model, tokenizer: tokenizer, maximumSequences: 1, prefillChunk: prefillChunk)
+            batch = generator
         }
-        if reason != .stopString { _ = stops.append(decoder.finish(), emit: onText) }
-        stops.flush(emit: onText)
-        let finished = DispatchTime.now().uptimeNanoseconds
-        return GenerationResult(promptIDs: promptIDs, ids: ids, text: stops.text, stopReason: reason,
-                                prefillSeconds: Double(prefilled - started) / 1e9, decodeSeconds: Double(finished - prefilled) / 1e9)
+        var pending: GenerationRequest? = GenerationRequest(promptIDs: promptIDs, parameters: parameters)
+        var outcome: Result<GenerationResult, Error>?
+        try generator.run(next: { _ -> BatchGenerator.Pull<Int> in
+            guard let request = pending else { return .end }
+            pending = nil
+            return .request(request, 0)
+        }, onEvent: { _, event in
+            switch event {
+            case .token(let id, let logprob, let text):
+                if !text.isEmpty { onText(text) }
+                if let onToken, !onToken(id, logprob) {
+                    outcome = .failure(CancellationError())
+                    return false
+                }
+            case .finished(let result, let finalText):
+                if !finalText.isEmpty { onText(finalText) }
+                outcome = .success(result)
+            case .failed(let error): outcome = .failure(error)
+            }
+            return true
+        })
+        return try outcome!.get()
     }
 }
 

@@ -5,19 +5,15 @@ import ModelFiles
 struct Linear {
     var weight: WeightMatrix
     var bias: [Float]?
-}
 
-extension MatrixProduct {
-    /// `y[t] = x[t] · Wᵀ + b` for `t < tokens`.
-    func apply(_ linear: Linear, _ x: UnsafePointer<Float>, tokens: Int, into y: UnsafeMutablePointer<Float>) {
-        multiply(x, tokens: tokens, by: linear.weight, into: y)
-        if let bias = linear.bias {
-            let n = linear.weight.rows
-            bias.withUnsafeBufferPointer { b in
-                for t in 0..<tokens {
-                    let row = y + t * n
-                    for i in 0..<n { row[i] += b[i] }
-                }
+    /// `y[t] += b` for `t < rows` (nothing without a bias).
+    func addBias(to y: UnsafeMutablePointer<Float>, rows: Int) {
+        guard let bias else { return }
+        let n = weight.rows
+        bias.withUnsafeBufferPointer { b in
+            for t in 0..<rows {
+                let row = y + t * n
+                for i in 0..<n { row[i] += b[i] }
             }
         }
     }

@@ -144,7 +144,28 @@ public final class PostgresLedger: SharedQueue, @unchecked Sendable {  // the se
 
     public func complete(_ claim: QueueClaim, modelHash: String, outputs: [String], seconds: Double, commit: () throws -> Void) throws -> Bool {
         let detail = outputs.joined(separator: "\n")
-        return try session.transaction { connection -> Bool in
+        // The session runs the transaction again after a reconnection: the outputs are moved once, and a
+        // failure to move them is the file's error, not the database's (and is not retried).
+        var committed = false
+        var commitError: Error?
+        do {
+            return try fencedCompletion(claim, modelHash: modelHash, detail: detail, seconds: seconds) {
+                guard !committed else { return }
+                do {
+                    try commit()
+                    committed = true
+                } catch {
+                    commitError = error
+                    throw PostgresLedgerError("\(claim.source): outputs not moved into place")
+                }
+            }
+        } catch {
+            throw commitError ?? error
+        }
+    }
+
+    private func fencedCompletion(_ claim: QueueClaim, modelHash: String, detail: String, seconds: Double, commit: () throws -> Void) throws -> Bool {
+        try session.transaction { connection -> Bool in
             guard try holdsFence(claim, on: connection) != nil else { return false }
             // The row stays locked until COMMIT: no other daemon can claim the file while its outputs move into place.
             try commit()

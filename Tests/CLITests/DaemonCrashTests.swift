@@ -87,11 +87,16 @@ struct DaemonCrashTests {
         #expect(expected.count == 6)
         for records in expected.values { #expect(records.count >= 2, "each file spans several windows") }
 
-        // Kill points spread over a full run's duration, from "model still loading" to "nearly done".
+        // Kill points spread over a full run's duration, from "model still loading" to "nearly done": 7 in CI,
+        // more in the soak (Tests/Soak/daemon-kill-soak.sh sets CLAIRE_DAEMON_KILLS=20).
+        let kills = max(2, Int(ProcessInfo.processInfo.environment["CLAIRE_DAEMON_KILLS"] ?? "") ?? 7)
         var killsThatInterrupted = 0
-        for fraction in [0.05, 0.2, 0.35, 0.5, 0.65, 0.8, 0.95] {
+        for fraction in (0..<kills).map({ 0.05 + 0.9 * Double($0) / Double(kills - 1) }) {
+            // Points within what is left to do, so that later kills still land while files are processed.
+            let done = try outputs(workspace.output("crashed")).count
+            let left = max(0.2, Double(expected.count - done) / Double(expected.count))
             let process = try launch(workspace, output: "crashed")
-            Thread.sleep(forTimeInterval: cleanSeconds * fraction)
+            Thread.sleep(forTimeInterval: cleanSeconds * fraction * left)
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)
                 killsThatInterrupted += 1
@@ -99,6 +104,7 @@ struct DaemonCrashTests {
             process.waitUntilExit()
         }
         #expect(killsThatInterrupted >= 3, "the kills must land while the daemon works")
+        print("daemon crash test: \(killsThatInterrupted) of \(kills) SIGKILLs landed while the daemon ran (a clean run takes \(String(format: "%.1f", cleanSeconds)) s)")
         var finished = false
         for _ in 0..<3 where !finished {
             let restart = try launch(workspace, output: "crashed")

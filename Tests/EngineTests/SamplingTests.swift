@@ -191,3 +191,53 @@ struct GenerationTests {
         #expect(result.promptIDs == prompt)
     }
 }
+
+/// `onToken`: what a server streams (each token with its log-probability) and how it abandons a generation.
+@Suite(.enabled(if: SharedFiles.url("reference/models/claire-tiny-fr") != nil, "needs ../shared/reference/models/claire-tiny-fr"))
+struct TokenCallbackTests {
+    @Test func tokensAndLogProbabilitiesAreReportedInOrder() throws {
+        let model = try #require(GenerationTests.model)
+        let tokenizer = try model.opened.requireTokenizer()
+        let prompt = tokenizer.encode("- Bonjour, comment allez-vous ?\n-")
+        var parameters = GenerationParameters()
+        parameters.maxNewTokens = 12
+        parameters.seed = 5
+        parameters.stopAtEndOfText = false
+        var reported: [(TokenID, Float)] = []
+        let result = try Generator(model: model).generate(promptIDs: prompt, parameters: parameters, tokenizer: tokenizer, onToken: {
+            reported.append(($0, $1))
+            return true
+        })
+        #expect(reported.map(\.0) == result.ids)
+        // The first token's log-probability is the log-softmax of the prompt's last logits, computed here apart.
+        let session = model.makeSession()
+        try session.appendKeepingLast(prompt)
+        let logits = session.logits.map(Double.init)
+        let top = logits.max()!
+        let normalizer = top + log(logits.reduce(0) { $0 + exp($1 - top) })
+        let expected = logits[Int(result.ids[0])] - normalizer
+        #expect(abs(Double(reported[0].1) - expected) < 1e-3, "\(reported[0].1) vs \(expected)")
+        #expect(reported.allSatisfy { $0.1 <= 0 && $0.1.isFinite })
+        // The callback changes nothing: the same seed without it gives the same tokens.
+        let plain = try Generator(model: model).generate(promptIDs: prompt, parameters: parameters, tokenizer: tokenizer)
+        #expect(plain.ids == result.ids)
+    }
+
+    @Test func returningFalseAbandonsTheGeneration() throws {
+        let model = try #require(GenerationTests.model)
+        let tokenizer = try model.opened.requireTokenizer()
+        let generator = Generator(model: model)
+        var count = 0
+        #expect(throws: CancellationError.self) {
+            try generator.generate(promptIDs: tokenizer.encode("- Bonjour"), parameters: .greedy(maxNewTokens: 50), tokenizer: tokenizer, onToken: { _, _ in
+                count += 1
+                return count < 3
+            })
+        }
+        #expect(count == 3)
+        // The generator is reusable at once, as a server's next request needs.
+        let next = try generator.generate(promptIDs: tokenizer.encode("- Bonjour"), parameters: .greedy(maxNewTokens: 5), tokenizer: tokenizer)
+        let fresh = try Generator(model: model).generate(promptIDs: tokenizer.encode("- Bonjour"), parameters: .greedy(maxNewTokens: 5), tokenizer: tokenizer)
+        #expect(next.ids == fresh.ids)
+    }
+}

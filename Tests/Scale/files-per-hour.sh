@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Files per hour with 1, 2 and 3 daemons sharing one PostgreSQL queue, on the bundled model, over N generated
 # transcripts (default 30). Not part of the test suite: a measurement to run by hand on an otherwise idle
-# machine. Needs a running PostgreSQL: pass its URL (a database the script may create others beside) or run
-# it under Tests/run.sh's services: `CLAIRE_TEST_SERVICES_DIR=$(mktemp -d) bash -c 'source Tests/Services/postgres.sh; ...'`.
+# machine. Needs a running PostgreSQL: pass its URL (a database the script may create others beside), or let
+# Tests/run.sh start the test server around it:
 #   Tests/Scale/files-per-hour.sh postgres://postgres@127.0.0.1:5432/claire_test [FILES] [THREADS_PER_DAEMON]
+#   Tests/run.sh bash -c 'Tests/Scale/files-per-hour.sh "$CLAIRE_TEST_POSTGRES_URL"'
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 url="${1:?postgres URL}"
 files="${2:-30}"
 threads="${3:-1}"
 binary=".build/release/claire-pipeline"
-[ -x "$binary" ] || swift build -c release --product claire-pipeline
+[ -x "$binary" ] || swift build -c release -Xswiftc -enable-testing --product claire-pipeline
 work="$(mktemp -d /tmp/claire-scale.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/in"

@@ -6,7 +6,7 @@
 
 claire_start_postgres() {
   local bin
-  bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+  bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1 || true)"
   if [ -z "$bin" ] || [ ! -x "$bin/initdb" ]; then
     echo "postgres.sh: no PostgreSQL server under /usr/lib/postgresql; the PostgreSQL suite will be skipped" >&2
     return 0

@@ -63,6 +63,8 @@ public final class MatrixProduct {
         quantizedActivations.deallocate()
         packedActivations.deallocate()
         gathered.deallocate()
+        eachTokenActivations.deallocate()
+        pairBuffer.deallocate()
     }
 
     /// Which kernel computes a product: chosen from the weight's storage type, its width and the token count.
@@ -138,6 +140,111 @@ public final class MatrixProduct {
         case .blasTiles:
             multiplyByBLASTiles(input, tokens: tokens, weight, into: y)
         }
+    }
+
+    /// `y[t][r] = Σ x[t][k] · W[r][k]` like `multiply`, but each of the `tokens` rows computed exactly as a
+    /// one-token product computes it (the decode route), while W is still read from memory once for all of them:
+    /// each worker takes a chunk of W's rows and runs every token's dot products over it while it is in cache.
+    ///
+    /// This is what keeps a batched generation's output independent of the batch: a sequence's numbers are
+    /// the same whether it runs alone or beside fifteen others, and the same as the single-sequence decode.
+    public func multiplyEachToken(_ x: UnsafePointer<Float>, tokens: Int, by weight: WeightMatrix, into y: UnsafeMutablePointer<Float>) {
+        precondition(weight.columns <= maximumColumns && tokens <= maximumTokens)
+        guard tokens > 1 else { return multiply(x, tokens: tokens, by: weight, into: y) }
+        let input = weight.columnOrder.map { gather(x, tokens: tokens, order: $0) } ?? x
+        let n = weight.rows, k = weight.columns
+        let sub = Self.eachTokenSubChunkRows
+        switch Route(type: weight.type, columns: k, tokens: 1) {
+        case .integerDecode(let format):
+            let stride = QuantizedKernels.activationBytes(for: format, columns: k)
+            let activations = tokenActivations(bytes: stride * tokens)
+            pool.parallelFor(tokens) { _, range in
+                for t in range { QuantizedKernels.quantizeActivations(for: format, input + t * k, columns: k, into: activations + t * stride) }
+            }
+            let bodies = decodeBodies
+            pool.parallelChunks(n, chunk: Self.decodeChunkRows) { _, rows in
+                for first in Swift.stride(from: rows.lowerBound, to: rows.upperBound, by: sub) {
+                    let part = first..<min(first + sub, rows.upperBound)
+                    for t in 0..<tokens {
+                        QuantizedKernels.dotRows(format, weights: weight.base, rowBytes: weight.rowBytes, rows: part, columns: k,
+                                                 activations: UnsafeRawPointer(activations + t * stride), into: y + t * n, bodies: bodies)
+                    }
+                }
+            }
+        case .halfDecode(let bfloat16):
+            pool.parallelChunks(n, chunk: Self.decodeChunkRows) { _, rows in
+                for first in Swift.stride(from: rows.lowerBound, to: rows.upperBound, by: sub) {
+                    let part = first..<min(first + sub, rows.upperBound)
+                    for t in 0..<tokens {
+                        HalfRowDot.dotRows(bfloat16: bfloat16, input + t * k, weights: weight.base, rowBytes: weight.rowBytes, rows: part,
+                                           columns: k, into: y + t * n)
+                    }
+                }
+            }
+        default:
+            pool.parallelFor(n) { worker, rows in
+                let tile = scratch[worker]
+                for r in rows {
+                    for t in 0..<tokens { y[t * n + r] = weight.dot(row: r, input + t * k, scratch: tile) }
+                }
+            }
+        }
+    }
+
+    /// `y[t][r] = Σ x[t][k] · W[r][k]` by the route `multiply` takes for several tokens (prefill tiles), even for
+    /// one: those routes compute each token's row the same way whatever the token count, so a prompt gives the
+    /// same numbers however it is cut into chunks. A single token that would go to BLAS is paired with a copy
+    /// of itself, since BLAS may treat a one-row product as a matrix-vector one.
+    public func multiplyPromptRows(_ x: UnsafePointer<Float>, tokens: Int, by weight: WeightMatrix, into y: UnsafeMutablePointer<Float>) {
+        guard tokens == 1 else { return multiply(x, tokens: tokens, by: weight, into: y) }
+        let n = weight.rows, k = weight.columns
+        let input = weight.columnOrder.map { gather(x, tokens: 1, order: $0) } ?? x
+        switch Route(type: weight.type, columns: k, tokens: 2) {
+        case .int8Tiles where packedTokens >= 1:
+            let packed = UnsafeRawPointer(packedActivations)
+            Int8Product.packActivations(input, tokens: 1, columns: k, groups: 0..<1, into: packedActivations)
+            pool.parallelChunks(n, chunk: Int8Product.rowBlock) { worker, rows in
+                _ = Int8Product.multiply(type: weight.type, packed: packed, tokens: 1, weights: weight.base,
+                                         rowBytes: weight.rowBytes, rows: rows, columns: k, into: y, ldy: n,
+                                         scratch: UnsafeMutableRawPointer(scratch[worker]))
+            }
+        case .int8Tiles, .panels:
+            pool.parallelChunks(n, chunk: PanelProduct.rowBlock) { worker, rows in
+                _ = PanelProduct.multiply(type: weight.type, input, tokens: 1, weights: weight.base, rowBytes: weight.rowBytes,
+                                          rows: rows, columns: k, into: y, ldy: n, scratch: scratch[worker])
+            }
+        default:
+            let pair = pairScratch(count: 2 * max(n, k))
+            pair.update(from: input, count: k)
+            (pair + k).update(from: input, count: k)
+            let out = pair + 2 * k
+            multiplyByBLASTiles(UnsafePointer(pair), tokens: 2, weight, into: out)
+            y.update(from: out, count: n)
+        }
+    }
+
+    /// Two rows of input and two of output for `multiplyPromptRows`'s single BLAS token, grown on first use.
+    private var pairBuffer = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
+    private func pairScratch(count: Int) -> UnsafeMutablePointer<Float> {
+        if pairBuffer.count < 2 * count {
+            pairBuffer.deallocate()
+            pairBuffer = .allocate(capacity: 2 * count)
+        }
+        return pairBuffer.baseAddress!
+    }
+
+    /// Rows whose dot products every token runs before the next rows: about 40 kB of Q4_0 at Falcon-7B's
+    /// width, so they stay in L1/L2 while the tokens pass over them.
+    static let eachTokenSubChunkRows = 16
+
+    /// Every token's quantized activations for `multiplyEachToken`, grown on first use.
+    private var eachTokenActivations = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    private func tokenActivations(bytes: Int) -> UnsafeMutableRawPointer {
+        if eachTokenActivations.count < bytes {
+            eachTokenActivations.deallocate()
+            eachTokenActivations = .allocate(byteCount: bytes, alignment: 64)
+        }
+        return eachTokenActivations.baseAddress!
     }
 
     /// `x` with each token's columns in `order` (stored column j ← input column `order[j]`).

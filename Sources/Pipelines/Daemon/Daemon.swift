@@ -13,40 +13,69 @@ public final class Daemon: Service, @unchecked Sendable {  // `lastCycle` is wri
     public let spec: PipelineSpec
     public let schedule: ScheduleSpec?
     public let ledger: any Ledger
-    public let identity: PipelineIdentity
-    public let cycle: DaemonCycle
+    public private(set) var identity: PipelineIdentity
+    /// Replaced, with a newly loaded model, when the model's files change between cycles.
+    public private(set) var cycle: DaemonCycle
     /// Set when the ledger is a queue shared with other daemons (`SharedQueue`): then it runs the loop.
-    public let sharedCycle: SharedQueueCycle?
+    public private(set) var sharedCycle: SharedQueueCycle?
     /// Counters and recent files, for `--http`.
     public let activity: DaemonActivity
     public let stop = StopFlag()
     /// Held, not used: the `flock` lasts as long as the daemon.
     private let lock: DaemonLock?
     private let logger: Logger
+    private let models: FileHashCache
+    private let makeRunner: MakeRunner
+    private let settling: InputSettling
+    /// The model as it was when loaded.
+    private var modelStamp: ModelStamp?
     /// The last cycle's counts (the only one with `--once`).
     public private(set) var lastCycle = DaemonCycle.Summary()
 
     /// `lock` is held for the daemon's life; a ledger that coordinates daemons itself passes none.
     public init(spec: PipelineSpec, schedule: ScheduleSpec?, ledger: any Ledger, lock: DaemonLock?, logger: Logger,
-                models: FileHashCache = .process, makeRunner: MakeRunner) throws {
+                models: FileHashCache = .process, settling: InputSettling = InputSettling(), makeRunner: @escaping MakeRunner) throws {
         self.spec = spec
         self.schedule = schedule
         self.ledger = ledger
         self.lock = lock
         self.logger = logger
-        let identity = try PipelineIdentity(spec: spec, models: models, store: ledger)
-        let runner = try makeRunner(spec)
-        self.identity = identity
-        let cycle = DaemonCycle(spec: spec, pipelineHash: identity.hash, modelHash: identity.modelHash, runner: runner,
-                                ledger: ledger, logger: logger)
+        self.models = models
+        self.makeRunner = makeRunner
+        self.settling = settling
         let activity = DaemonActivity()
-        cycle.activity = activity
-        self.cycle = cycle
         self.activity = activity
-        sharedCycle = (ledger as? SharedQueue).map { queue in
+        modelStamp = try? ModelStamp(path: spec.model.path)
+        identity = try PipelineIdentity(spec: spec, models: models, store: ledger)
+        (cycle, sharedCycle) = Self.cycles(spec: spec, identity: identity, runner: try makeRunner(spec), ledger: ledger, settling: settling,
+                                           activity: activity, logger: logger)
+    }
+
+    /// The cycle over `ledger`, and the shared queue's when it is one, on one runner.
+    private static func cycles(spec: PipelineSpec, identity: PipelineIdentity, runner: PipelineRunner, ledger: any Ledger, settling: InputSettling,
+                               activity: DaemonActivity, logger: Logger) -> (DaemonCycle, SharedQueueCycle?) {
+        let cycle = DaemonCycle(spec: spec, pipelineHash: identity.hash, modelHash: identity.modelHash, runner: runner,
+                                ledger: ledger, logger: logger, settling: settling)
+        cycle.activity = activity
+        let shared = (ledger as? SharedQueue).map { queue in
             SharedQueueCycle(spec: spec, pipelineHash: identity.hash, modelHash: identity.modelHash, runner: runner,
-                             queue: queue, activity: activity, logger: logger)
+                             queue: queue, activity: activity, settling: settling, logger: logger)
         }
+        return (cycle, shared)
+    }
+
+    /// Before a cycle: the model must still be there, and is loaded again if it was replaced.
+    private func checkModel() throws {
+        let stamp = try ModelStamp(path: spec.model.path)
+        guard stamp != modelStamp else { return }
+        logger.notice("the model changed on disk: loading it again", metadata: ["model": "\(spec.model.path)"])
+        let newIdentity = try PipelineIdentity(spec: spec, models: models, store: ledger)
+        let runner = try makeRunner(spec)
+        // Stamped after loading: a model still being copied shows as changed again next cycle.
+        modelStamp = try ModelStamp(path: spec.model.path)
+        identity = newIdentity
+        (cycle, sharedCycle) = Self.cycles(spec: spec, identity: newIdentity, runner: runner, ledger: ledger, settling: settling,
+                                           activity: activity, logger: logger)
     }
 
     /// The default state: a SQLite ledger inside the output folder.
@@ -56,11 +85,12 @@ public final class Daemon: Service, @unchecked Sendable {  // `lastCycle` is wri
 
     /// A daemon on a SQLite ledger at `statePath` (default `defaultStatePath(for:)`), locked against a second one.
     public static func sqlite(spec: PipelineSpec, statePath: String?, schedule: ScheduleSpec?, logger: Logger,
-                              makeRunner: MakeRunner) throws -> Daemon {
+                              settling: InputSettling = InputSettling(), makeRunner: @escaping MakeRunner) throws -> Daemon {
         try FileManager.default.createDirectory(atPath: spec.output.dir, withIntermediateDirectories: true)
         let path = statePath ?? defaultStatePath(for: spec)
         let lock = try DaemonLock(besideDatabase: path)
-        return try Daemon(spec: spec, schedule: schedule, ledger: try SQLiteLedger(path: path), lock: lock, logger: logger, makeRunner: makeRunner)
+        return try Daemon(spec: spec, schedule: schedule, ledger: try SQLiteLedger(path: path), lock: lock, logger: logger,
+                          settling: settling, makeRunner: makeRunner)
     }
 
     public func run() async throws {
@@ -84,12 +114,21 @@ public final class Daemon: Service, @unchecked Sendable {  // `lastCycle` is wri
 
     private func loop() throws {
         if let sharedCycle {
+            // Runs until stopped (or, without a schedule, until no work is left for anyone); the model is
+            // checked once, at start.
             lastCycle = try sharedCycle.run(stop: stop, schedule: schedule)
             return
         }
         while true {
             let started = Date()
-            lastCycle = try cycle.run(stop: stop)
+            do {
+                try checkModel()
+                lastCycle = try cycle.run(stop: stop)
+            } catch {
+                // A missing model or an input folder gone: this cycle cannot run; a scheduled daemon tries again.
+                guard schedule != nil else { throw error }
+                logger.error("cycle skipped", metadata: ["error": "\(ErrorText.oneLine(error))"])
+            }
             guard let schedule, !stop.isSet else { return }
             let next = DaemonCycle.nextRun(after: started, schedule: schedule)
             logger.info("next cycle", metadata: ["at": "\(ISO8601DateFormatter().string(from: next))"])

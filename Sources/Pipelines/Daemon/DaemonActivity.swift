@@ -61,7 +61,7 @@ public final class DaemonActivity: @unchecked Sendable {  // everything is behin
 
     /// Counts a runner's finished windows.
     public func record(_ event: PipelineRunner.Event) {
-        if case .windowFinished(_, _, _, let tokens, let seconds) = event { window(tokens: tokens, seconds: seconds) }
+        if case .windowFinished(_, _, _, _, let tokens, let seconds) = event { window(tokens: tokens, seconds: seconds) }
     }
 
     public func finished(_ record: FileRecord) {

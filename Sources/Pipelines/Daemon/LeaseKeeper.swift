@@ -2,7 +2,8 @@ import Foundation
 import Logging
 
 /// Renews a claim's lease every third of its length on its own thread while the engine works on the file,
-/// and remembers when the queue says the claim is no longer ours (the runner then stops at the next window).
+/// and remembers when the queue says the claim is no longer ours. The file's work goes on (its windows share
+/// the batch with other files'), and the queue's fence refuses its outputs at commit.
 final class LeaseKeeper: @unchecked Sendable {  // `lost` and `stopped` are only touched under `lock`
     private let lock = NSLock()
     private let wake = DispatchSemaphore(value: 0)

@@ -14,9 +14,14 @@ public enum ContentHash {
 
     /// Reads the file in `chunkSize` pieces into one reused buffer, so any size uses bounded memory.
     public static func hex(ofFile path: String) throws -> String {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw OutputError("\(path): cannot open for hashing (\(String(cString: strerror(errno))))") }
+        // Non-blocking, so that a FIFO among the inputs is refused instead of waiting for a writer forever.
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard descriptor >= 0 else { throw OutputError("\(path): cannot open for reading (\(String(cString: strerror(errno))))") }
         defer { close(descriptor) }
+        var info = stat()
+        guard fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG else {
+            throw OutputError("\(path): not a regular file; only regular files are read")
+        }
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 64)
         defer { buffer.deallocate() }
         var hasher = SHA256()

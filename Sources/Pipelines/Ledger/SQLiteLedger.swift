@@ -18,9 +18,38 @@ public final class SQLiteLedger: Ledger {
             var configuration = Configuration()
             configuration.busyMode = .timeout(5)
             queue = try DatabaseQueue(path: path, configuration: configuration)
+            try Self.check(queue, path: path)
             try Self.migrator.migrate(queue)
+        } catch let error as OutputError {
+            throw error
         } catch {
-            throw OutputError("\(path): cannot open the state database (\(error))")
+            throw OutputError("\(path): cannot open the state database (\(Self.explain(error)))")
+        }
+    }
+
+    /// A damaged database is refused at start, before any cycle trusts it; it is never replaced silently, as
+    /// it is the only record of what was done.
+    private static func check(_ queue: DatabaseQueue, path: String) throws {
+        let verdict = try queue.read { db in try String.fetchAll(db, sql: "PRAGMA quick_check") }
+        guard verdict == ["ok"] else {
+            throw OutputError("\(path): the state database is corrupted (\(verdict.prefix(3).joined(separator: "; "))); move it aside to start a new one (every input is then processed again) or restore a copy")
+        }
+    }
+
+    /// SQLite's result code in words a user can act on.
+    static func explain(_ error: Error) -> String {
+        guard let database = error as? DatabaseError else { return "\(error)" }
+        switch database.resultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return "locked by another process for more than 5 s (\(database.message ?? "database is locked")); is another program holding it open in a transaction?"
+        case .SQLITE_NOTADB, .SQLITE_CORRUPT:
+            return "the file is not a valid SQLite database: it is corrupted or is another kind of file (\(database.message ?? "")); move it aside to start a new one (every input is then processed again) or restore a copy"
+        case .SQLITE_FULL:
+            return "the disk is full (\(database.message ?? ""))"
+        case .SQLITE_READONLY:
+            return "it cannot be written: read-only file or folder (\(database.message ?? ""))"
+        default:
+            return "\(error)"
         }
     }
 
@@ -108,10 +137,10 @@ public final class SQLiteLedger: Ledger {
     }
 
     private func read<T>(_ body: (Database) throws -> T) throws -> T {
-        do { return try queue.read(body) } catch { throw OutputError("\(path): state database read failed (\(error))") }
+        do { return try queue.read(body) } catch { throw OutputError("\(path): state database read failed (\(Self.explain(error)))") }
     }
 
     private func write(_ body: (Database) throws -> Void) throws {
-        do { try queue.write(body) } catch { throw OutputError("\(path): state database write failed (\(error))") }
+        do { try queue.write(body) } catch { throw OutputError("\(path): state database write failed (\(Self.explain(error)))") }
     }
 }

@@ -8,23 +8,41 @@ public enum AtomicFile {
     public static let temporaryPrefix = ".tmp-"
 
     public static func write(_ data: Data, to url: URL) throws {
-        let temporary = try writeTemporary(data, beside: url)
-        try moveIntoPlace(temporary, to: url)
+        try stage(data, for: url).place()
     }
 
-    /// The first half of `write`: the bytes, flushed, in a new temporary file beside `url` (its name starts
-    /// with `temporaryPrefix`, then `tag` when given, and ends with `url`'s name).
-    public static func writeTemporary(_ data: Data, beside url: URL, tag: String? = nil) throws -> URL {
-        let directory = url.deletingLastPathComponent()
-        do {
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        } catch {
-            throw OutputError("\(directory.path): cannot create the output directory (\(error.localizedDescription))")
+    /// A complete temporary file beside its destination, flushed to disk, waiting to be renamed into place.
+    public struct Staged {
+        public let temporary: URL
+        public let destination: URL
+
+        /// Renames the temporary over the destination and makes the rename durable.
+        public func place() throws {
+            guard rename(temporary.path, destination.path) == 0 else {
+                let reason = String(cString: strerror(errno))
+                discard()
+                throw OutputError("\(destination.path): cannot rename the finished file into place (\(reason))")
+            }
+            let directoryDescriptor = open(destination.deletingLastPathComponent().path, O_RDONLY)
+            if directoryDescriptor >= 0 {
+                fsync(directoryDescriptor)
+                close(directoryDescriptor)
+            }
         }
+
+        public func discard() { unlink(temporary.path) }
+    }
+
+    /// Writes `data` to a temporary file in `url`'s directory and flushes it; nothing is visible at `url` yet.
+    /// The temporary's name is `temporaryPrefix`, then `tag` and a dash when given, then a unique part, then
+    /// `url`'s name.
+    public static func stage(_ data: Data, for url: URL, tag: String? = nil) throws -> Staged {
+        let directory = url.deletingLastPathComponent()
+        try makeDirectories(directory.path)
         let prefix = temporaryPrefix + (tag.map { "\($0)-" } ?? "")
         let temporary = directory.appendingPathComponent("\(prefix)\(getpid())-\(UUID().uuidString)-\(url.lastPathComponent)")
-        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
-        guard descriptor >= 0 else { throw OutputError("\(temporary.path): cannot create (\(String(cString: strerror(errno))))") }
+        let descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw OutputError("\(url.path): cannot create its temporary file (\(String(cString: strerror(errno))))") }
         var failure: String?
         data.withUnsafeBytes { raw in
             var offset = 0
@@ -38,27 +56,28 @@ public enum AtomicFile {
                 offset += written
             }
         }
+        // On a full disk the data may only be refused at flush time (delayed allocation): fsync's error counts too.
         if failure == nil, fsync(descriptor) != 0 { failure = String(cString: strerror(errno)) }
-        close(descriptor)
+        if close(descriptor) != 0, failure == nil { failure = String(cString: strerror(errno)) }
         if let failure {
             unlink(temporary.path)
             throw OutputError("\(url.path): write failed (\(failure))")
         }
-        return temporary
+        return Staged(temporary: temporary, destination: url)
     }
 
-    /// The second half of `write`: renames the finished temporary over `url`, durably.
-    public static func moveIntoPlace(_ temporary: URL, to url: URL) throws {
-        guard rename(temporary.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary.path)
-            throw OutputError("\(url.path): cannot rename the finished file into place (\(reason))")
+    /// `mkdir -p` with the system's own reason on failure ("Read-only file system", "No space left on device"),
+    /// which Foundation's errors paraphrase.
+    static func makeDirectories(_ path: String) throws {
+        var info = stat()
+        if stat(path, &info) == 0 {
+            guard info.st_mode & S_IFMT == S_IFDIR else { throw OutputError("\(path): cannot create the output directory (a file has its name)") }
+            return
         }
-        // Make the rename itself durable.
-        let directoryDescriptor = open(url.deletingLastPathComponent().path, O_RDONLY)
-        if directoryDescriptor >= 0 {
-            fsync(directoryDescriptor)
-            close(directoryDescriptor)
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty, parent != path { try makeDirectories(parent) }
+        if mkdir(path, 0o755) != 0, errno != EEXIST {
+            throw OutputError("\(path): cannot create the output directory (\(String(cString: strerror(errno))))")
         }
     }
 

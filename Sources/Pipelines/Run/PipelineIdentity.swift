@@ -25,6 +25,13 @@ public struct PipelineIdentity: Sendable, Equatable {
         fileHash = ContentHash.hex(bytes)
         // This exact text keys existing ledgers: changing it would make every daemon redo every file.
         hash = ContentHash.hex(bytes + Data("\n# model=\(spec.model.path) input=\(spec.input.paths) output=\(spec.output.dir)".utf8))
-        modelHash = try ContentHash.hex(ofTree: spec.model.path, cache: models, store: store)
+        // A remote backend's outputs depend on the server, not on the local tokenizer file alone: its kind and URL
+        // join the hash (the in-process engine's hash is unchanged, so existing ledgers stay valid).
+        let tree = try ContentHash.hex(ofTree: spec.model.path, cache: models, store: store)
+        if let remote = spec.model.remote {
+            modelHash = ContentHash.hex(Data("\(tree)\n# backend=\(remote.backend.rawValue) url=\(remote.url)".utf8))
+        } else {
+            modelHash = tree
+        }
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 
-/// One pass of a pipeline over all its inputs, as `run` does it: every file processed in order, a bad one
-/// reported and skipped, then `manifest.json` written beside the outputs. The caller shows progress through
+/// One pass of a pipeline over all its inputs, as `run` does it: every file processed (their windows streamed
+/// through the generator together), a bad one reported and skipped, then `manifest.json` written beside the outputs. The caller shows progress through
 /// the runner's events and decides what a failure means for its exit status.
 public final class PipelineRun {
     /// What happened to one input.
@@ -48,21 +48,21 @@ public final class PipelineRun {
     public func run(files: [InputFile]? = nil, onEvent: (PipelineRunner.Event) -> Void = { _ in }) throws -> Report {
         let started = Date()
         let files = try files ?? Self.inputs(of: spec)
-        var outcomes: [FileOutcome] = []
-        for file in files {
-            do {
-                let outputs = try runner.process(file, onEvent: onEvent)
-                outcomes.append(FileOutcome(source: file.path, outputs: outputs.map(\.path), error: nil))
-            } catch {
-                let message = ErrorText.oneLine(error)
-                onEvent(.fileFailed(file, error: message))
-                outcomes.append(FileOutcome(source: file.path, outputs: [], error: message))
+        var outcomes: [String: FileOutcome] = [:]
+        var remaining = files[...]
+        try runner.process(nextFile: { remaining.popFirst() }, completed: { file, result in
+            switch result {
+            case .success(let outputs): outcomes[file.path] = FileOutcome(source: file.path, outputs: outputs.map(\.path), error: nil)
+            case .failure(let error): outcomes[file.path] = FileOutcome(source: file.path, outputs: [], error: ErrorText.oneLine(error))
             }
-        }
+        }, onEvent: onEvent)
+        let ordered = files.compactMap { outcomes[$0.path] }
         let identity = try PipelineIdentity(spec: spec, models: models)
-        let report = Report(identity: identity, files: outcomes, started: started, finished: Date(), manifest: runner.layout.manifest)
-        try RunManifest(pipelineName: spec.name, identity: identity, model: spec.model.path, started: report.started,
-                        finished: report.finished, files: outcomes).write(to: report.manifest)
+        let report = Report(identity: identity, files: ordered, started: started, finished: Date(), manifest: runner.layout.manifest)
+        var manifest = RunManifest(pipelineName: spec.name, identity: identity, model: spec.model.path, started: report.started,
+                                   finished: report.finished, files: ordered)
+        manifest.remote = spec.model.remote
+        try manifest.write(to: report.manifest)
         return report
     }
 
@@ -72,6 +72,7 @@ public final class PipelineRun {
                         onFailure: (InputFile, Error) -> Void) throws {
         for file in try files ?? Self.inputs(of: spec) {
             do {
+                try file.checkListedProblem()
                 let prepared = try runner.preparer.prepare(path: file.path, spec: spec)
                 for (index, window) in prepared.windows.prefix(runner.windowLimit ?? Int.max).enumerated() {
                     try onWindow(PreviewWindow(source: file.path, index: index, text: window.text, tokens: countTokens(window.text)))

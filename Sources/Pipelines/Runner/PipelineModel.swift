@@ -5,7 +5,8 @@ public enum PipelineModel {
     /// The engine (quantized on load if the pipeline asks) and a preparer counting with its tokenizer. A window
     /// longer than the model's context would only fail at the first long prompt, so it is refused here.
     public static func open(for spec: PipelineSpec) throws -> (EngineTextGenerator, TranscriptPreparer) {
-        let engine = try EngineTextGenerator(path: spec.model.path, threads: spec.model.threads, quantize: spec.model.quantize)
+        let engine = try EngineTextGenerator(path: spec.model.path, threads: spec.model.threads, quantize: spec.model.quantize,
+                                             batch: spec.model.batch)
         try checkWindow(spec, contextLength: engine.contextLength)
         return (engine, TranscriptPreparer(tokenizer: engine.falconTokenizer))
     }

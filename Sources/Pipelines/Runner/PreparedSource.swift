@@ -33,29 +33,3 @@ public struct PreparedWindow: Sendable {
 public protocol SourcePreparer {
     func prepare(path: String, spec: PipelineSpec) throws -> PreparedSource
 }
-
-/// What one generation produced.
-public struct StepGeneration: Sendable {
-    public var promptTokens: Int
-    public var text: String
-    public var generatedTokens: Int
-    public var stopReason: StopReason
-    public var prefillSeconds: Double
-    public var decodeSeconds: Double
-
-    public init(promptTokens: Int, text: String, generatedTokens: Int, stopReason: StopReason, prefillSeconds: Double, decodeSeconds: Double) {
-        self.promptTokens = promptTokens
-        self.text = text
-        self.generatedTokens = generatedTokens
-        self.stopReason = stopReason
-        self.prefillSeconds = prefillSeconds
-        self.decodeSeconds = decodeSeconds
-    }
-}
-
-/// The model side of a run, loaded once and shared by every window.
-public protocol TextGenerating: AnyObject {
-    /// Names the model in output records (its path).
-    var modelName: String { get }
-    func generate(prompt: String, generation: GenerationSpec, seed: UInt64) throws -> StepGeneration
-}

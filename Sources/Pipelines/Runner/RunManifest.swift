@@ -9,6 +9,8 @@ public struct RunManifest {
     public var pipelineName: String
     public var identity: PipelineIdentity
     public var model: String
+    /// The server that generated, when not the in-process engine (`model` is then where the tokenizer came from).
+    public var remote: RemoteModelSpec?
     public var started: Date
     public var finished: Date
     public var files: [PipelineRun.FileOutcome]
@@ -24,9 +26,14 @@ public struct RunManifest {
 
     public func write(to url: URL) throws {
         let formatter = ISO8601DateFormatter()
+        var modelEntry: [String: Any] = ["path": model, "sha256": identity.modelHash]
+        if let remote {
+            modelEntry["backend"] = remote.backend.rawValue
+            modelEntry["url"] = remote.url
+        }
         let object: [String: Any] = [
             "pipeline": ["name": pipelineName, "file": identity.pipelineFile, "sha256": identity.fileHash, "identity": identity.hash],
-            "model": ["path": model, "sha256": identity.modelHash],
+            "model": modelEntry,
             "versions": ["claire-pipeline": Self.version, "manifest": 1],
             "started": formatter.string(from: started), "finished": formatter.string(from: finished),
             "files": files.map { file -> [String: Any] in

@@ -76,16 +76,59 @@ public enum PipelineLoader {
         return spec
     }
 
+    private static let modelKeys = ["path", "quantize", "threads", "batch", "backend", "url", "api_key_env", "concurrency", "timeout",
+                                    "retries", "tokenizer", "check_tokenizer"]
+
     private static func decodeModel(_ node: YAMLNode, _ problems: ProblemList, checkExists: Bool) -> ModelSpec? {
-        guard let map = MappingReader(node, section: "model", keys: ["path", "quantize", "threads"], problems: problems) else { return nil }
-        guard let pathNode = map.required("path"), let path = map.string("path") else { return nil }
+        guard let map = MappingReader(node, section: "model", keys: modelKeys, problems: problems) else { return nil }
+        let chosen = map.choice("backend", among: ["engine"] + RemoteModelSpec.Backend.allCases.map(\.rawValue))
+        // An unknown backend is reported once, not again as "missing path" or "remote fields given".
+        if chosen == nil, map["backend"] != nil { return nil }
+        let backend = chosen ?? "engine"
+        let remote = RemoteModelSpec.Backend(rawValue: backend)
+        if remote == nil {
+            for key in ["url", "api_key_env", "concurrency", "timeout", "retries", "tokenizer", "check_tokenizer"] {
+                if let keyNode = map[key] {
+                    problems.add("model.\(key) applies to a remote backend only; set model.backend to tgi or openai", at: keyNode.mark)
+                }
+            }
+        }
+        // The in-process engine loads model.path; a remote backend reads Falcon's tokenizer from model.tokenizer
+        // (a tokenizer.json, a .gguf or a model folder), else from model.path.
+        let pathKey = remote != nil && map["tokenizer"] != nil ? "tokenizer" : "path"
+        guard let pathNode = remote == nil ? map.required("path") : (map[pathKey] ?? { () -> YAMLNode? in
+            problems.add("model.backend \(backend) needs model.tokenizer: a tokenizer.json, a .gguf or a model folder holding Falcon's tokenizer (windows are counted here, e.g. Samples/models/claire-tiny-fr.Q8_0.gguf, whose tokenizer is Claire's)", at: node.mark)
+            return nil
+        }()), let path = map.string(pathKey) else { return nil }
         if checkExists, !FileManager.default.fileExists(atPath: path) {
             let cwd = FileManager.default.currentDirectoryPath
-            problems.add("model.path '\(path)' does not exist (relative paths are resolved against the current directory, \(cwd))", at: pathNode.mark)
+            problems.add("model.\(pathKey) '\(path)' does not exist (relative paths are resolved against the current directory, \(cwd))", at: pathNode.mark)
         }
         let quantize = map.choice("quantize", among: ["none"] + TensorType.fileTypes.filter(\.isQuantized).map(\.argumentName))
         let threads = map.integer("threads", in: 0...1024) ?? 0
-        return ModelSpec(path: path, quantize: quantize == "none" ? nil : quantize, threads: threads)
+        let batch = map.integer("batch", in: 1...256)
+        var spec = ModelSpec(path: path, quantize: quantize == "none" ? nil : quantize, threads: threads, batch: batch)
+        if let remote {
+            guard let urlNode = map.required("url"), let url = map.string("url") else { return nil }
+            if let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil {
+                var remoteSpec = RemoteModelSpec(backend: remote, url: url.hasSuffix("/") ? String(url.dropLast()) : url)
+                remoteSpec.apiKeyEnv = map.string("api_key_env")
+                remoteSpec.concurrency = map.integer("concurrency", in: 1...1024) ?? remoteSpec.concurrency
+                remoteSpec.attempts = (map.integer("retries", in: 0...100) ?? remoteSpec.attempts - 1) + 1
+                remoteSpec.checkTokenizer = map.boolean("check_tokenizer") ?? true
+                if let timeoutNode = map["timeout"], let text = map.string("timeout") {
+                    switch ScheduleInterval.parse(text) {
+                    case .success(let interval) where interval.seconds > 0: remoteSpec.timeoutSeconds = interval.seconds
+                    case .success: problems.add("model.timeout must be longer than 0s", at: timeoutNode.mark)
+                    case .failure(let error): problems.add("model.timeout: \(error)", at: timeoutNode.mark)
+                    }
+                }
+                spec.remote = remoteSpec
+            } else {
+                problems.add("model.url '\(url)' is not an http:// or https:// URL with a host", at: urlNode.mark)
+            }
+        }
+        return spec
     }
 
     private static func decodeSteps(_ node: YAMLNode, _ problems: ProblemList) -> [StepSpec]? {
@@ -136,7 +179,7 @@ public enum PipelineLoader {
         return StepSpec(id: id ?? kind.rawValue, kind: kind, template: template, generation: generation)
     }
 
-    private static let generationKeys = ["max_new_tokens", "temperature", "top_k", "top_p", "repetition_penalty", "greedy", "seed", "stop"]
+    private static let generationKeys = ["max_new_tokens", "temperature", "top_k", "top_p", "repetition_penalty", "greedy", "seed", "stop", "samples"]
 
     private static func decodeGeneration(_ node: YAMLNode, section: String, into spec: inout GenerationSpec, _ problems: ProblemList) {
         guard let map = MappingReader(node, section: section, keys: generationKeys, problems: problems) else { return }
@@ -146,6 +189,7 @@ public enum PipelineLoader {
         if let value = map.number("top_p", in: 0.000001...1) { spec.topP = value }
         if let value = map.number("repetition_penalty", in: 0.000001...100) { spec.repetitionPenalty = value }
         if let value = map.boolean("greedy") { spec.greedy = value }
+        if let value = map.integer("samples", in: 1...64) { spec.samples = value }
         if let value = map.unsigned("seed") { spec.seed = value }
         if let value = map.strings("stop") {
             if let node = map["stop"], value.contains(where: \.isEmpty) { problems.add("\(section).stop holds an empty string", at: node.mark) }

@@ -45,10 +45,55 @@ public struct ChunkSpec: Sendable {
 }
 
 public struct ModelSpec: Sendable {
+    /// The model file or folder the in-process engine loads. For a remote backend, where Falcon's tokenizer is
+    /// read from to count windows (`model.tokenizer`, else `model.path`).
     public var path: String
     public var quantize: String?
     /// Worker threads, 0 for one per core.
     public var threads = 0
+    /// Sequences generated together (`model.batch`); nil chooses from cores and memory.
+    public var batch: Int?
+    /// Nil: the in-process engine. Otherwise the server that generates.
+    public var remote: RemoteModelSpec?
+
+    public init(path: String, quantize: String? = nil, threads: Int = 0, batch: Int? = nil, remote: RemoteModelSpec? = nil) {
+        self.path = path
+        self.quantize = quantize
+        self.threads = threads
+        self.batch = batch
+        self.remote = remote
+    }
+}
+
+/// `model: {backend: tgi | openai, url, api_key_env, concurrency, timeout, retries}`: a server generates instead of
+/// the in-process engine; windows are still cut and counted here with Falcon's tokenizer.
+public struct RemoteModelSpec: Sendable, Equatable {
+    public enum Backend: String, Sendable, CaseIterable {
+        /// Text Generation Inference's `POST /generate` (TGI, `claire-pipeline serve`).
+        case tgi
+        /// OpenAI's `POST /v1/completions` (vLLM, llama.cpp's llama-server, `claire-pipeline serve`).
+        case openai
+    }
+
+    public var backend: Backend
+    /// The server's base URL (`http://gpu-box:8080`; for openai, without `/v1`).
+    public var url: String
+    /// The environment variable holding the API key sent as `Authorization: Bearer`; nil sends none.
+    public var apiKeyEnv: String?
+    /// Requests in flight at once.
+    public var concurrency = 4
+    /// Seconds one request may take before it counts as failed (and is retried).
+    public var timeoutSeconds = 120
+    /// Tries per window before its failure is reported (connection errors, 5xx and 429 are retried).
+    public var attempts = 5
+    /// Refuse a server whose model does not use Falcon's tokenizer (off only for a Falcon fine-tune under
+    /// another name).
+    public var checkTokenizer = true
+
+    public init(backend: Backend, url: String) {
+        self.backend = backend
+        self.url = url
+    }
 }
 
 public enum StepKind: String, Sendable, CaseIterable {
@@ -71,6 +116,9 @@ public struct GenerationSpec: Sendable, Equatable {
     /// Overrides the pipeline seed as the base of this step's derived seeds.
     public var seed: UInt64?
     public var stop: [String] = []
+    /// Generations per window (the model card's `num_return_sequences`), each with its own seed; they share the
+    /// window's prefill.
+    public var samples = 1
 }
 
 public struct StepSpec: Sendable {

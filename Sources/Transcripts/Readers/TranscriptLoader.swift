@@ -82,6 +82,11 @@ public struct TranscriptLoader: Sendable {
     static let directoryReader: (@Sendable (String) throws -> Transcript)? = { try KaldiReader.read(directory: $0) }
 
     func readBounded(path: String) throws -> Data {
+        // Opening a FIFO for reading would wait for a writer forever, a device could be endless: regular files only.
+        var info = stat()
+        if stat(path, &info) == 0, info.st_mode & S_IFMT != S_IFREG {
+            throw TranscriptError(file: path, "is not a regular file (\(Self.fileKind(info.st_mode))); only regular files are read")
+        }
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw TranscriptError(file: path, "cannot be opened for reading (check its permissions)")
         }
@@ -92,11 +97,28 @@ public struct TranscriptLoader: Sendable {
         }
         try? handle.seek(toOffset: 0)
         // Read at most one byte past the limit, so a file growing while we read is still bounded.
-        let data = (try? handle.read(upToCount: maximumFileSize + 1)) ?? Data()
+        let data: Data
+        do {
+            data = try handle.read(upToCount: maximumFileSize + 1) ?? Data()
+        } catch {
+            throw TranscriptError(file: path, "read failed (\(error.localizedDescription))")
+        }
         if data.count > maximumFileSize {
             throw TranscriptError(file: path, "grew past the \(maximumFileSize)-byte limit while being read")
         }
         return data
+    }
+
+    /// What a non-regular file is, for messages.
+    static func fileKind(_ mode: mode_t) -> String {
+        switch mode & S_IFMT {
+        case S_IFIFO: return "a FIFO"
+        case S_IFSOCK: return "a socket"
+        case S_IFCHR: return "a character device"
+        case S_IFBLK: return "a block device"
+        case S_IFDIR: return "a directory"
+        default: return "not a regular file"
+        }
     }
 
     func chooseReader(data: Data, path: String, forced: TranscriptFormat?) throws -> any TranscriptReader.Type {
