@@ -32,7 +32,18 @@ public enum TestPostgres {
     /// Restarts the server (`CLAIRE_TEST_POSTGRES_RESTART`), closing every connection.
     public static func restart() throws {
         guard let script = ProcessInfo.processInfo.environment["CLAIRE_TEST_POSTGRES_RESTART"] else { throw TestPostgresError("CLAIRE_TEST_POSTGRES_RESTART is not set") }
-        try run(script, [])
+        // Spawned and reaped here rather than through Foundation's `Process`, whose `waitUntilExit` never saw
+        // this script end in the test runner: the `runuser` it execs stayed a zombie and the test hung.
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup(script), nil]
+        defer { for argument in argv { free(argument) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, script, nil, nil, argv, environ)
+        guard spawned == 0 else { throw TestPostgresError("\(script): cannot start (\(String(cString: strerror(spawned))))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            guard errno == EINTR else { throw TestPostgresError("\(script): waitpid failed (\(String(cString: strerror(errno))))") }
+        }
+        guard status & 0x7f == 0, (status >> 8) & 0xff == 0 else { throw TestPostgresError("\(script) failed (wait status \(status))") }
     }
 
     @discardableResult

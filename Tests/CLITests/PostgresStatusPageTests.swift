@@ -16,19 +16,6 @@ struct PostgresStatusPageTests {
         return workspace
     }
 
-    func freePort() -> Int {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     func curl(_ url: String) throws -> (status: Int, body: String) {
         let result = try Executables.run(URL(fileURLWithPath: "/usr/bin/curl"), ["-s", "-w", "\n%{http_code}", "--max-time", "10", url])
         let text = result.stdoutText
@@ -51,7 +38,7 @@ struct PostgresStatusPageTests {
         let workspace = try workspaceWithAFailure("page")
         defer { TemporaryFiles.remove(workspace.root) }
         let database = try TestPostgres.makeDatabase("page")
-        let port = freePort()
+        let port = try LoopbackPort.free()
         let daemon = try daemons.launch(workspace, output: "shared", arguments: ["--state", database, "--every", "1h", "--http", "127.0.0.1:\(port)"],
                                         log: "daemon-0.log")
         defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) }; daemon.waitUntilExit() }

@@ -99,7 +99,7 @@ import TestSupport
     }
 
     @Test func aServerThatIsNotThereFailsClearlyAfterItsRetries() throws {
-        let port = try Self.freePort()
+        let port = try LoopbackPort.free()
         let workspace = try makeWorkspace(files: 1, models: ["remote": Self.remoteModel("tgi", "http://127.0.0.1:\(port)", extra: ", retries: 1")])
         defer { TemporaryFiles.remove(workspace.root) }
         let result = try run(workspace.pipeline("remote"))
@@ -135,7 +135,7 @@ import TestSupport
     /// The daemon feeding a server that is killed mid-run and restarted: the windows in flight are retried,
     /// and every output ends up once and complete, as the in-process daemon writes it.
     @Test func daemonSurvivesTheServerKilledAndRestarted() throws {
-        let port = try Self.freePort()
+        let port = try LoopbackPort.free()
         let url = "http://127.0.0.1:\(port)"
         let workspace = try makeWorkspace(files: 3, models: ["engine": Self.engineModel, "remote": Self.remoteModel("tgi", url, extra: ", retries: 8")])
         defer { TemporaryFiles.remove(workspace.root) }
@@ -172,20 +172,5 @@ import TestSupport
         #expect(got.keys.sorted() == expected.keys.sorted())
         for (name, lines) in expected { #expect(got[name] == lines, "\(name) differs from the in-process run") }
         #expect(try String(contentsOf: log, encoding: .utf8).contains("file failed") == false, "retries inside the backend covered the outage")
-    }
-
-    static func freePort() throws -> Int {
-        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
-        }
-        guard bound else { throw ServingTestError("no free port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
