@@ -141,6 +141,67 @@ ROWS8(ck_dot8_q8_0_avx2, ck_q8_0, ck_q8_0, Q8_SUM, 0, NO_MINS)
 ROWS8(ck_dot8_q4_1_avx2, ck_q4_1, ck_q8_1, Q4_SUM, 0, WITH_MINS)
 ROWS8(ck_dot8_q5_1_avx2, ck_q5_1, ck_q8_1, Q5_SUM, 0, WITH_MINS)
 
+// The same eight rows against several activation rows at once (the batched engine's decode: one token of
+// each sequence). A decode step with one token is compute-bound on AVX2 only just under memory bandwidth, so
+// re-running ROWS8 per token reads the weights from cache but repeats everything else; here each block of the
+// eight rows is unpacked once (nibbles, fifth bits, scales) and then dotted with every column. Per column the
+// operations and their order are ROWS8's exactly, so a column's result is bit for bit what ROWS8 gives it
+// alone: a sequence's output does not depend on what else is in the batch.
+
+/// UNPACK(k): row k's 32 quants of block i; DOT: ROWS8's integer product of unpacked quants with `av`.
+#define ROWS8_COLUMNS(NAME, BT, AT, UNPACK, DOT, OFFSET, HAS_MINS) \
+AVX2 static inline __attribute__((always_inline)) void NAME##_n(int64_t nb, const void *w, size_t row_bytes, const char *act, \
+                                                               size_t act_stride, float *out, size_t ldo, const int C) { \
+    const BT *r[8]; for (int k = 0; k < 8; k++) r[k] = (const BT *)((const char *)w + (size_t)k * row_bytes); \
+    const AT *a[CK_COLUMNS]; for (int c = 0; c < C; c++) a[c] = (const AT *)(act + (size_t)c * act_stride); \
+    __m256 acc[CK_COLUMNS], mins[CK_COLUMNS]; \
+    for (int c = 0; c < C; c++) { acc[c] = _mm256_setzero_ps(); mins[c] = _mm256_setzero_ps(); } \
+    const char *next = (const char *)w + 8 * row_bytes; \
+    for (int64_t i = 0; i < nb; i++) { \
+        prefetch_span(next + (size_t)i * 8 * sizeof(BT), 8 * sizeof(BT)); \
+        __m256i q[8]; \
+        for (int k = 0; k < 8; k++) q[k] = UNPACK(k); \
+        const __m256 dw = HALVES8(d); \
+        __m256 mw = _mm256_setzero_ps(); \
+        if (HAS_MINS) mw = HALVES8M; \
+        for (int c = 0; c < C; c++) { \
+            const __m256i av = _mm256_loadu_si256((const __m256i *)a[c][i].qs); \
+            __m256i s[8]; \
+            for (int k = 0; k < 8; k++) s[k] = DOT(q[k], av); \
+            __m256i totals = row_totals8(s); \
+            if (OFFSET) totals = _mm256_sub_epi32(totals, _mm256_set1_epi32(OFFSET * hsum8i(lane_sums(av)))); \
+            acc[c] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(half(a[c][i].d))), _mm256_cvtepi32_ps(totals), acc[c]); \
+            if (HAS_MINS) mins[c] = _mm256_fmadd_ps(mw, _mm256_set1_ps(half(COLUMN_S(a[c][i]))), mins[c]); \
+        } \
+    } \
+    for (int c = 0; c < C; c++) _mm256_storeu_ps(out + (size_t)c * ldo, _mm256_add_ps(acc[c], mins[c])); \
+} \
+AVX2 void NAME(int64_t nb, const void *w, size_t row_bytes, const void *act, size_t act_stride, int columns, float *out, size_t ldo) { \
+    switch (columns) { \
+    case 1: NAME##_n(nb, w, row_bytes, act, act_stride, out, ldo, 1); break; \
+    case 2: NAME##_n(nb, w, row_bytes, act, act_stride, out, ldo, 2); break; \
+    case 3: NAME##_n(nb, w, row_bytes, act, act_stride, out, ldo, 3); break; \
+    default: NAME##_n(nb, w, row_bytes, act, act_stride, out, ldo, CK_COLUMNS); break; \
+    } \
+}
+#define HALVES8M HALVES8(m)
+#define COLUMN_S(B) (B).s
+#define Q4_UNPACK(k) nibbles32(r[k][i].qs)
+#define Q5_UNPACK(k) _mm256_or_si256(nibbles32(r[k][i].qs), bit4_from_bits(load_u32(r[k][i].qh)))
+#define Q8_UNPACK(k) _mm256_loadu_si256((const __m256i *)r[k][i].qs)
+ROWS8_COLUMNS(ck_dot8_columns_q4_1_avx2, ck_q4_1, ck_q8_1, Q4_UNPACK, dot_u8, 0, 1)
+ROWS8_COLUMNS(ck_dot8_columns_q5_1_avx2, ck_q5_1, ck_q8_1, Q5_UNPACK, dot_u8, 0, 1)
+#undef HALVES8M
+#undef COLUMN_S
+// The types without mins never read these (HAS_MINS is 0); they only have to compile.
+#define HALVES8M _mm256_setzero_ps()
+#define COLUMN_S(B) 0
+ROWS8_COLUMNS(ck_dot8_columns_q4_0_avx2, ck_q4_0, ck_q8_0, Q4_UNPACK, dot_u8, 8, 0)
+ROWS8_COLUMNS(ck_dot8_columns_q5_0_avx2, ck_q5_0, ck_q8_0, Q5_UNPACK, dot_u8, 16, 0)
+ROWS8_COLUMNS(ck_dot8_columns_q8_0_avx2, ck_q8_0, ck_q8_0, Q8_UNPACK, dot_i8, 0, 0)
+#undef HALVES8M
+#undef COLUMN_S
+
 /// Four 16-bit rows · x: each 8-value chunk of x is loaded once for the four rows, and each chunk step
 /// prefetches its share (64 bytes) of the next four rows, as the quantized bodies do (avx2_unpack.h).
 #define WIDEN_ROWS4(NAME, WIDEN, SCALAR) \

@@ -50,6 +50,16 @@ void ck_dot8_q4_1_avx2(int64_t, const void *, size_t, const void *, float *);
 void ck_dot8_q5_0_avx2(int64_t, const void *, size_t, const void *, float *);
 void ck_dot8_q5_1_avx2(int64_t, const void *, size_t, const void *, float *);
 void ck_dot8_q8_0_avx2(int64_t, const void *, size_t, const void *, float *);
+/// Eight rows against `columns` (1…CK_COLUMNS) activation rows `act_stride` bytes apart, into out[c·ldo + 0..7]
+/// for column c; each column bit for bit as the eight-row body gives it alone (avx2.c).
+#define CK_COLUMNS 4
+typedef void (*ck_rows8_columns_dot)(int64_t nb, const void *w, size_t row_bytes, const void *act, size_t act_stride,
+                                     int columns, float *out, size_t ldo);
+void ck_dot8_columns_q4_0_avx2(int64_t, const void *, size_t, const void *, size_t, int, float *, size_t);
+void ck_dot8_columns_q4_1_avx2(int64_t, const void *, size_t, const void *, size_t, int, float *, size_t);
+void ck_dot8_columns_q5_0_avx2(int64_t, const void *, size_t, const void *, size_t, int, float *, size_t);
+void ck_dot8_columns_q5_1_avx2(int64_t, const void *, size_t, const void *, size_t, int, float *, size_t);
+void ck_dot8_columns_q8_0_avx2(int64_t, const void *, size_t, const void *, size_t, int, float *, size_t);
 /// The same with AVX-512 VNNI (decode_vnni512.c), bit-identical to the AVX2 ones.
 void ck_dot8_q4_0_vnni512(int64_t, const void *, size_t, const void *, float *);
 void ck_dot8_q4_1_vnni512(int64_t, const void *, size_t, const void *, float *);
@@ -91,6 +101,7 @@ typedef struct {
     ck_dequantize dequantize_generic, dequantize_avx2;
     ck_row_dot dot_generic, dot_avx2, dot_vnni512;          ///< one row · activations
     ck_rows8_dot dot8_avx2, dot8_vnni512, dot8_vbmi512;     ///< eight rows · activations
+    ck_rows8_columns_dot dot8_columns_avx2;                  ///< eight rows · several activation rows, each as dot8_avx2
     int prefill_panels;           ///< the f32 panel kernel reads these rows (gemm_panels.c)
     int prefill_int8;             ///< the int8 VNNI tiles read these rows (gemm_int8.c)
 } ck_traits_row;
