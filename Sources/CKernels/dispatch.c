@@ -5,6 +5,7 @@
 #include "internal.h"
 #include "blocks.h"
 #include <stdatomic.h>
+#include <stdlib.h>
 
 static atomic_int forced_generic = 0;
 
@@ -137,17 +138,26 @@ int ck_dot_rows_columns(uint32_t type, const void *weights, size_t row_bytes, in
         return 0;
     }
     const int64_t nb = count / t->block_values;
+    // The columns' per-block terms, on the stack unless the batch is large.
+    const size_t term_bytes = (size_t)(columns * nb) * (2 * sizeof(float) + sizeof(int32_t));
+    float stack_terms[4096];
+    char *terms = term_bytes <= sizeof stack_terms ? (char *)stack_terms : malloc(term_bytes);
+    if (!terms) return -1;
+    float *t_d = (float *)terms, *t_s = t_d + columns * nb;
+    int32_t *t_sum = (int32_t *)(t_s + columns * nb);
+    ck_column_terms_avx2(t->activation_type, act, activation_stride, columns, nb, t_d, t_sum, t_s);
     const ck_row_dot dot = one_row(t, which);
     const char *base = weights;
     int64_t r = row_begin;
     for (; r + 8 <= row_end; r += 8)
         for (int64_t c = 0; c < columns; c += CK_COLUMNS) {
             const int n = columns - c < CK_COLUMNS ? (int)(columns - c) : CK_COLUMNS;
-            t->dot8_columns_avx2(nb, base + (size_t)r * row_bytes, row_bytes, act + (size_t)c * activation_stride, activation_stride, n,
-                                 out + c * ldo + r, (size_t)ldo);
+            t->dot8_columns_avx2(nb, base + (size_t)r * row_bytes, row_bytes, act + (size_t)c * activation_stride, activation_stride,
+                                 t_d + c * nb, t_sum + c * nb, t_s + c * nb, n, out + c * ldo + r, (size_t)ldo);
         }
     for (; r < row_end; r++)
         for (int64_t c = 0; c < columns; c++) out[c * ldo + r] = dot(nb, base + (size_t)r * row_bytes, act + (size_t)c * activation_stride);
+    if (terms != (char *)stack_terms) free(terms);
     return 0;
 }
 
