@@ -141,6 +141,85 @@ ROWS8(ck_dot8_q8_0_avx2, ck_q8_0, ck_q8_0, Q8_SUM, 0, NO_MINS)
 ROWS8(ck_dot8_q4_1_avx2, ck_q4_1, ck_q8_1, Q4_SUM, 0, WITH_MINS)
 ROWS8(ck_dot8_q5_1_avx2, ck_q5_1, ck_q8_1, Q5_SUM, 0, WITH_MINS)
 
+// The same eight rows against several activation rows at once (the batched engine's decode: one token of
+// each sequence). A decode step with one token is compute-bound on AVX2 only just under memory bandwidth, so
+// re-running ROWS8 per token reads the weights from cache but repeats everything else. Here each block of the
+// eight rows is unpacked once (nibbles, fifth bits, scales) and then dotted with every column, and what
+// depends on a column's block alone (its scale as a float, Σa for the offset, the Q8_1 sum) is worked out
+// once per call instead of once per eight rows (ck_column_terms_avx2). Per column the float operations and
+// their order are ROWS8's exactly, and the integer ones are exact, so a column's result is bit for bit what
+// ROWS8 gives it alone: a sequence's output does not depend on what else is in the batch.
+
+AVX2 void ck_column_terms_avx2(uint32_t activation_type, const void *act, size_t act_stride, int64_t columns, int64_t nb,
+                               float *d, int32_t *sum, float *s) {
+    for (int64_t c = 0; c < columns; c++) {
+        const char *column = (const char *)act + (size_t)c * act_stride;
+        for (int64_t i = 0; i < nb; i++) {
+            if (activation_type == CK_Q8_1) {
+                const ck_q8_1 *a = (const ck_q8_1 *)column + i;
+                d[c * nb + i] = half(a->d);
+                s[c * nb + i] = half(a->s);
+            } else {
+                const ck_q8_0 *a = (const ck_q8_0 *)column + i;
+                d[c * nb + i] = half(a->d);
+                sum[c * nb + i] = hsum8i(lane_sums(_mm256_loadu_si256((const __m256i *)a->qs)));
+            }
+        }
+    }
+}
+
+/// UNPACK(k): row k's 32 quants of block i; DOT: ROWS8's integer product of unpacked quants with `av`;
+/// OFFSET and HAS_MINS as in ROWS8. Column c's terms are at t_d/t_sum/t_s + c·nb.
+#define ROWS8_COLUMNS(NAME, BT, AT, UNPACK, DOT, OFFSET, HAS_MINS) \
+AVX2 static inline __attribute__((always_inline)) void NAME##_n(int64_t nb, const void *w, size_t row_bytes, const char *act, \
+        size_t act_stride, const float *t_d, const int32_t *t_sum, const float *t_s, float *out, size_t ldo, const int C) { \
+    const BT *r[8]; for (int k = 0; k < 8; k++) r[k] = (const BT *)((const char *)w + (size_t)k * row_bytes); \
+    const AT *a[CK_COLUMNS]; for (int c = 0; c < C; c++) a[c] = (const AT *)(act + (size_t)c * act_stride); \
+    __m256 acc[CK_COLUMNS], mins[CK_COLUMNS]; \
+    for (int c = 0; c < C; c++) { acc[c] = _mm256_setzero_ps(); mins[c] = _mm256_setzero_ps(); } \
+    const char *next = (const char *)w + 8 * row_bytes; \
+    for (int64_t i = 0; i < nb; i++) { \
+        prefetch_span(next + (size_t)i * 8 * sizeof(BT), 8 * sizeof(BT)); \
+        __m256i q[8]; \
+        for (int k = 0; k < 8; k++) q[k] = UNPACK(k); \
+        const __m256 dw = HALVES8(d); \
+        __m256 mw = _mm256_setzero_ps(); \
+        if (HAS_MINS) mw = HALVES8M; \
+        for (int c = 0; c < C; c++) { \
+            const __m256i av = _mm256_loadu_si256((const __m256i *)a[c][i].qs); \
+            __m256i s[8]; \
+            for (int k = 0; k < 8; k++) s[k] = DOT(q[k], av); \
+            __m256i totals = row_totals8(s); \
+            if (OFFSET) totals = _mm256_sub_epi32(totals, _mm256_set1_epi32(OFFSET * t_sum[c * nb + i])); \
+            acc[c] = _mm256_fmadd_ps(_mm256_mul_ps(dw, _mm256_set1_ps(t_d[c * nb + i])), _mm256_cvtepi32_ps(totals), acc[c]); \
+            if (HAS_MINS) mins[c] = _mm256_fmadd_ps(mw, _mm256_set1_ps(t_s[c * nb + i]), mins[c]); \
+        } \
+    } \
+    for (int c = 0; c < C; c++) _mm256_storeu_ps(out + (size_t)c * ldo, _mm256_add_ps(acc[c], mins[c])); \
+} \
+AVX2 void NAME(int64_t nb, const void *w, size_t row_bytes, const void *act, size_t act_stride, const float *t_d, \
+               const int32_t *t_sum, const float *t_s, int columns, float *out, size_t ldo) { \
+    switch (columns) { \
+    case 1: NAME##_n(nb, w, row_bytes, act, act_stride, t_d, t_sum, t_s, out, ldo, 1); break; \
+    case 2: NAME##_n(nb, w, row_bytes, act, act_stride, t_d, t_sum, t_s, out, ldo, 2); break; \
+    case 3: NAME##_n(nb, w, row_bytes, act, act_stride, t_d, t_sum, t_s, out, ldo, 3); break; \
+    default: NAME##_n(nb, w, row_bytes, act, act_stride, t_d, t_sum, t_s, out, ldo, CK_COLUMNS); break; \
+    } \
+}
+#define HALVES8M HALVES8(m)
+#define Q4_UNPACK(k) nibbles32(r[k][i].qs)
+#define Q5_UNPACK(k) _mm256_or_si256(nibbles32(r[k][i].qs), bit4_from_bits(load_u32(r[k][i].qh)))
+#define Q8_UNPACK(k) _mm256_loadu_si256((const __m256i *)r[k][i].qs)
+ROWS8_COLUMNS(ck_dot8_columns_q4_1_avx2, ck_q4_1, ck_q8_1, Q4_UNPACK, dot_u8, 0, 1)
+ROWS8_COLUMNS(ck_dot8_columns_q5_1_avx2, ck_q5_1, ck_q8_1, Q5_UNPACK, dot_u8, 0, 1)
+#undef HALVES8M
+// The types without minimums never use it (HAS_MINS is 0); it only has to compile.
+#define HALVES8M _mm256_setzero_ps()
+ROWS8_COLUMNS(ck_dot8_columns_q4_0_avx2, ck_q4_0, ck_q8_0, Q4_UNPACK, dot_u8, 8, 0)
+ROWS8_COLUMNS(ck_dot8_columns_q5_0_avx2, ck_q5_0, ck_q8_0, Q5_UNPACK, dot_u8, 16, 0)
+ROWS8_COLUMNS(ck_dot8_columns_q8_0_avx2, ck_q8_0, ck_q8_0, Q8_UNPACK, dot_i8, 0, 0)
+#undef HALVES8M
+
 /// Four 16-bit rows · x: each 8-value chunk of x is loaded once for the four rows, and each chunk step
 /// prefetches its share (64 bytes) of the next four rows, as the quantized bodies do (avx2_unpack.h).
 #define WIDEN_ROWS4(NAME, WIDEN, SCALAR) \
@@ -348,6 +427,15 @@ FALLBACK_DEQUANTIZE(q4_0) FALLBACK_DEQUANTIZE(q4_1) FALLBACK_DEQUANTIZE(q5_0) FA
 #define FALLBACK8(T) void ck_dot8_##T##_avx2(int64_t nb, const void *w, size_t rb, const void *a, float *out) { \
     for (int k = 0; k < 8; k++) out[k] = ck_dot_##T##_generic(nb, (const char *)w + (size_t)k * rb, a); }
 FALLBACK8(q4_0) FALLBACK8(q4_1) FALLBACK8(q5_0) FALLBACK8(q5_1) FALLBACK8(q8_0)
+#define FALLBACK_COLUMNS(T) void ck_dot8_columns_##T##_avx2(int64_t nb, const void *w, size_t rb, const void *a, size_t as, \
+        const float *t_d, const int32_t *t_sum, const float *t_s, int columns, float *out, size_t ldo) { \
+    (void)t_d; (void)t_sum; (void)t_s; \
+    for (int c = 0; c < columns; c++) ck_dot8_##T##_avx2(nb, w, rb, (const char *)a + (size_t)c * as, out + (size_t)c * ldo); }
+FALLBACK_COLUMNS(q4_0) FALLBACK_COLUMNS(q4_1) FALLBACK_COLUMNS(q5_0) FALLBACK_COLUMNS(q5_1) FALLBACK_COLUMNS(q8_0)
+void ck_column_terms_avx2(uint32_t activation_type, const void *act, size_t act_stride, int64_t columns, int64_t nb,
+                          float *d, int32_t *sum, float *s) {
+    (void)activation_type; (void)act; (void)act_stride; (void)columns; (void)nb; (void)d; (void)sum; (void)s;
+}
 void ck_widen_f16_avx2(const void *h, float *out, int64_t count) { for (int64_t i = 0; i < count; i++) out[i] = ck_half_to_float(ck_load_u16((const unsigned char *)h + 2 * i)); }
 void ck_dot4_f16_avx2(const float *x, const void *w, size_t rb, int64_t count, float *out) {
     for (int k = 0; k < 4; k++) out[k] = ck_dot_f16_generic(x, (const char *)w + (size_t)k * rb, count); }

@@ -5,6 +5,7 @@
 #include "internal.h"
 #include "blocks.h"
 #include <stdatomic.h>
+#include <stdlib.h>
 
 static atomic_int forced_generic = 0;
 
@@ -120,6 +121,44 @@ int ck_dot_rows_avx2(uint32_t type, const void *weights, size_t row_bytes, int64
 int ck_dot_rows_vnni512(uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
                         int64_t count, const void *activations, float *out) {
     return dot_rows(ck_uses_avx2() ? BODIES_VNNI512 : BODIES_GENERIC, type, weights, row_bytes, row_begin, row_end, count, activations, out);
+}
+
+int ck_dot_rows_columns(uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end, int64_t count,
+                        const void *activations, size_t activation_stride, int64_t columns, float *out, int64_t ldo) {
+    const bodies which = ck_uses_avx2() ? BODIES_BEST : BODIES_GENERIC;
+    const ck_traits_row *t = ck_traits(type);
+    if (!t || !t->dot_generic || count % t->block_values != 0) return -1;
+    const char *act = activations;
+    const ck_rows8_dot eight = rows8(t, which);
+    // The multi-column bodies repeat the AVX2 eight-row body's arithmetic: where another body would run for
+    // a column alone, each column takes that body, so that its result never depends on the batch.
+    if (!eight || eight != t->dot8_avx2 || !t->dot8_columns_avx2) {
+        for (int64_t c = 0; c < columns; c++)
+            dot_rows(which, type, weights, row_bytes, row_begin, row_end, count, act + (size_t)c * activation_stride, out + c * ldo);
+        return 0;
+    }
+    const int64_t nb = count / t->block_values;
+    // The columns' per-block terms, on the stack unless the batch is large.
+    const size_t term_bytes = (size_t)(columns * nb) * (2 * sizeof(float) + sizeof(int32_t));
+    float stack_terms[4096];
+    char *terms = term_bytes <= sizeof stack_terms ? (char *)stack_terms : malloc(term_bytes);
+    if (!terms) return -1;
+    float *t_d = (float *)terms, *t_s = t_d + columns * nb;
+    int32_t *t_sum = (int32_t *)(t_s + columns * nb);
+    ck_column_terms_avx2(t->activation_type, act, activation_stride, columns, nb, t_d, t_sum, t_s);
+    const ck_row_dot dot = one_row(t, which);
+    const char *base = weights;
+    int64_t r = row_begin;
+    for (; r + 8 <= row_end; r += 8)
+        for (int64_t c = 0; c < columns; c += CK_COLUMNS) {
+            const int n = columns - c < CK_COLUMNS ? (int)(columns - c) : CK_COLUMNS;
+            t->dot8_columns_avx2(nb, base + (size_t)r * row_bytes, row_bytes, act + (size_t)c * activation_stride, activation_stride,
+                                 t_d + c * nb, t_sum + c * nb, t_s + c * nb, n, out + c * ldo + r, (size_t)ldo);
+        }
+    for (; r < row_end; r++)
+        for (int64_t c = 0; c < columns; c++) out[c * ldo + r] = dot(nb, base + (size_t)r * row_bytes, act + (size_t)c * activation_stride);
+    if (terms != (char *)stack_terms) free(terms);
+    return 0;
 }
 
 int ck_dot_rows_uses_vnni512(void) { return ck_uses_avx2() && ck_cpu_has_vnni512(); }

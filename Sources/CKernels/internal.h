@@ -50,6 +50,20 @@ void ck_dot8_q4_1_avx2(int64_t, const void *, size_t, const void *, float *);
 void ck_dot8_q5_0_avx2(int64_t, const void *, size_t, const void *, float *);
 void ck_dot8_q5_1_avx2(int64_t, const void *, size_t, const void *, float *);
 void ck_dot8_q8_0_avx2(int64_t, const void *, size_t, const void *, float *);
+/// Eight rows against `columns` (1…CK_COLUMNS) activation rows `act_stride` bytes apart, into out[c·ldo + 0..7]
+/// for column c; each column bit for bit as the eight-row body gives it alone (avx2.c). t_d, t_sum, t_s: the
+/// columns' per-block terms from ck_column_terms_avx2, `nb` per column.
+#define CK_COLUMNS 4
+typedef void (*ck_rows8_columns_dot)(int64_t nb, const void *w, size_t row_bytes, const void *act, size_t act_stride,
+                                     const float *t_d, const int32_t *t_sum, const float *t_s, int columns, float *out, size_t ldo);
+#define CK_DECLARE_COLUMNS(T) void ck_dot8_columns_##T##_avx2(int64_t, const void *, size_t, const void *, size_t, \
+                                                              const float *, const int32_t *, const float *, int, float *, size_t);
+CK_DECLARE_COLUMNS(q4_0) CK_DECLARE_COLUMNS(q4_1) CK_DECLARE_COLUMNS(q5_0) CK_DECLARE_COLUMNS(q5_1) CK_DECLARE_COLUMNS(q8_0)
+#undef CK_DECLARE_COLUMNS
+/// Per column and block of Q8_0 or Q8_1 activations: the scale as a float (d), and Σ of the quants (sum, Q8_0)
+/// or the stored d·Σ as a float (s, Q8_1); `nb` blocks per column.
+void ck_column_terms_avx2(uint32_t activation_type, const void *act, size_t act_stride, int64_t columns, int64_t nb,
+                          float *d, int32_t *sum, float *s);
 /// The same with AVX-512 VNNI (decode_vnni512.c), bit-identical to the AVX2 ones.
 void ck_dot8_q4_0_vnni512(int64_t, const void *, size_t, const void *, float *);
 void ck_dot8_q4_1_vnni512(int64_t, const void *, size_t, const void *, float *);
@@ -91,6 +105,7 @@ typedef struct {
     ck_dequantize dequantize_generic, dequantize_avx2;
     ck_row_dot dot_generic, dot_avx2, dot_vnni512;          ///< one row · activations
     ck_rows8_dot dot8_avx2, dot8_vnni512, dot8_vbmi512;     ///< eight rows · activations
+    ck_rows8_columns_dot dot8_columns_avx2;                  ///< eight rows · several activation rows, each as dot8_avx2
     int prefill_panels;           ///< the f32 panel kernel reads these rows (gemm_panels.c)
     int prefill_int8;             ///< the int8 VNNI tiles read these rows (gemm_int8.c)
 } ck_traits_row;

@@ -11,7 +11,7 @@
     .prefill_panels = 1
 /// The legacy 32-value formats: AVX2 dequantization, eight-row decode bodies and the int8 prefill tiles besides.
 #define LEGACY(T, ACT) WEIGHT(T, ACT), .block_values = 32, .dequantize_avx2 = ck_dequantize_##T##_avx2, \
-    .dot8_avx2 = ck_dot8_##T##_avx2, .dot8_vnni512 = ck_dot8_##T##_vnni512, .prefill_int8 = 1
+    .dot8_avx2 = ck_dot8_##T##_avx2, .dot8_columns_avx2 = ck_dot8_columns_##T##_avx2, .dot8_vnni512 = ck_dot8_##T##_vnni512, .prefill_int8 = 1
 #define SUPER(T) WEIGHT(T, CK_Q8_K), .block_values = 256
 
 static const ck_traits_row rows[] = {

@@ -52,6 +52,15 @@ final class Admission: @unchecked Sendable {
             let arrival = ContinuousClock.now
             var started = false, firstToken: ContinuousClock.Instant?, lastToken = arrival, tokens = 0
             var outcome: Double?
+            // The gauges and the admission place are given back before the last event reaches the client: a
+            // client that has its answer and reads /metrics next must not see its own request still running.
+            var settled = false
+            func settle() {
+                guard !settled else { return }
+                settled = true
+                if started { metrics.activeSequences.decrement() } else { metrics.queueDepth.decrement() }
+                self.release(seconds: outcome)
+            }
             do {
                 for try await event in engine.generate(request) {
                     switch event {
@@ -75,17 +84,18 @@ final class Admission: @unchecked Sendable {
                         let total = ContinuousClock.now - arrival
                         metrics.requestDuration.record(total)
                         outcome = Double(total.components.seconds) + Double(total.components.attoseconds) / 1e18
+                        settle()
                     }
                     continuation.yield(event)
                 }
+                settle()
                 if outcome == nil { metrics.failed.increment() }
                 continuation.finish()
             } catch {
+                settle()
                 metrics.failed.increment()
                 continuation.finish(throwing: error)
             }
-            if started { metrics.activeSequences.decrement() } else { metrics.queueDepth.decrement() }
-            self.release(seconds: outcome)
         }
         continuation.onTermination = { _ in pump.cancel() }
         channel?.closeFuture.whenComplete { _ in pump.cancel() }

@@ -62,6 +62,13 @@ size_t ck_activation_bytes(uint32_t activation_type, int64_t count);
 int ck_dot_rows(uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,
                 int64_t count, const void *activations, float *out);
 
+/// ck_dot_rows for `columns` activation rows at once (one token of each of several sequences):
+/// out[c·ldo + r] = dot(weight row r, activations + c·activation_stride). Each column's result is bit for bit
+/// ck_dot_rows's for that column alone over the same rows; the weights are unpacked once for all columns
+/// where the CPU runs the AVX2 eight-row bodies. Returns 0 or -1.
+int ck_dot_rows_columns(uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end, int64_t count,
+                        const void *activations, size_t activation_stride, int64_t columns, float *out, int64_t ldo);
+
 /// ck_dot_rows with the AVX2 bodies even where AVX-512 VNNI ones would be chosen (generic ones without AVX2),
 /// so that tests check both on a machine that has both.
 int ck_dot_rows_avx2(uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end,

@@ -162,6 +162,15 @@ public final class MatrixProduct {
                 for t in range { QuantizedKernels.quantizeActivations(for: format, input + t * k, columns: k, into: activations + t * stride) }
             }
             let bodies = decodeBodies
+            guard bodies != .best else {
+                // The chunks are decode's, so each token's rows fall into the same eight-row bodies as alone.
+                pool.parallelChunks(n, chunk: Self.decodeChunkRows) { _, rows in
+                    QuantizedKernels.dotRowsEachToken(format, weights: weight.base, rowBytes: weight.rowBytes, rows: rows, columns: k,
+                                                      activations: UnsafeRawPointer(activations), activationStride: stride, tokens: tokens,
+                                                      into: y, outputStride: n)
+                }
+                return
+            }
             pool.parallelChunks(n, chunk: Self.decodeChunkRows) { _, rows in
                 for first in Swift.stride(from: rows.lowerBound, to: rows.upperBound, by: sub) {
                     let part = first..<min(first + sub, rows.upperBound)

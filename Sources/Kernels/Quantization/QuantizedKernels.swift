@@ -72,6 +72,18 @@ public enum QuantizedKernels {
         precondition(status == 0, "\(format) rows of \(columns) have no dot product")
     }
 
+    /// `y[t·n + r] = W[r] · x_t` for `r` in `rows` and each of `tokens` activation rows `activationStride` bytes
+    /// apart, with the best bodies: each token's numbers are bit for bit `dotRows`'s for that token alone, but
+    /// the weights are unpacked once for all tokens where the CPU runs the AVX2 eight-row bodies.
+    @inline(__always)
+    public static func dotRowsEachToken(_ format: TensorType, weights: UnsafeRawPointer, rowBytes: Int, rows: Range<Int>,
+                                        columns: Int, activations: UnsafeRawPointer, activationStride: Int, tokens: Int,
+                                        into y: UnsafeMutablePointer<Float>, outputStride n: Int) {
+        let status = ck_dot_rows_columns(format.rawValue, weights, rowBytes, Int64(rows.lowerBound), Int64(rows.upperBound), Int64(columns),
+                                         activations, activationStride, Int64(tokens), y, Int64(n))
+        precondition(status == 0, "\(format) rows of \(columns) have no dot product")
+    }
+
     /// Dequantizes `count` values (whole blocks) with the C body.
     @inline(__always)
     public static func dequantize(_ format: TensorType, _ row: UnsafeRawPointer, count: Int, into output: UnsafeMutablePointer<Float>) {
