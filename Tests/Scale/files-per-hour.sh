@@ -41,7 +41,7 @@ for n in 1 2 3; do
   start=$(date +%s.%N)
   pids=()
   for _ in $(seq 1 "$n"); do
-    "$binary" daemon "$work/pipeline.yaml" --output "$work/out-$n" --state "$state" --once 2>>"$work/log-$n" &
+    "$binary" daemon "$work/pipeline.yaml" --output "$work/out-$n" --state "$state" --settle 0 --once 2>>"$work/log-$n" &
     pids+=($!)
   done
   for p in "${pids[@]}"; do wait "$p"; done
