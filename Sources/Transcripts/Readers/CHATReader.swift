@@ -28,7 +28,7 @@ public struct CHATReader: TranscriptReader {
             current = nil
             var text = utterance.text
             var start: Double?, end: Double?
-            if let bullet = text.range(of: #"\x{15}(\d+)_(\d+)\x{15}"#, options: .regularExpression) {
+            if let bullet = Self.bullet.firstMatch(in: text) {
                 let numbers = text[bullet].dropFirst().dropLast().split(separator: "_").compactMap { Double($0) }
                 if numbers.count == 2 { start = numbers[0] / 1000; end = numbers[1] / 1000 }
                 text.removeSubrange(bullet)
@@ -81,18 +81,30 @@ public struct CHATReader: TranscriptReader {
         return Transcript(source: source, format: .chat, speakers: speakers.speakers, turns: turns)
     }
 
+    /// A media bullet: NAK, start and end in milliseconds, NAK.
+    private static let bullet = TextPattern(#"\x{15}(\d+)_(\d+)\x{15}"#)
+    private static let event = TextPattern(#"&=([\p{L}_:]+)"#)
+    private static let fragment = TextPattern(#"&-(\p{L}+)"#)
+    private static let otherAmpersand = TextPattern(#"&[+~*]?\S*"#)
+    private static let untranscribed = TextPattern(#"(^|\s)(xxx|yyy|www|0\S+)(?=\s|$)"#)
+    private static let pause = TextPattern(#"\((\.+|\d+(\.\d+)?)\)"#)
+    private static let terminator = TextPattern(#"\+[./!?,"<^+]*"#)
+    private static let specialForm = TextPattern(#"@\w+(:\w+)?"#)
+    private static let scopeMark = TextPattern(#"[<>“”‡„]"#)
+    private static let omittedPart = TextPattern(#"\((\p{L}+)\)"#)
+
     static func clean(_ raw: String) -> String {
         var text = raw.replacingOccurrences(of: "\t", with: " ")
-        text = text.replacingOccurrences(of: #"&=([\p{L}_:]+)"#, with: " {$1} ", options: .regularExpression)  // events, protected below
+        text = event.replacing(in: text, with: " {$1} ")                                                     // events, protected below
         text = removingGroups(text, open: "[", close: "]") { _ in " " }                                      // [//] [*] [= x] codes
-        text = text.replacingOccurrences(of: #"&-(\p{L}+)"#, with: "$1", options: .regularExpression)
-        text = text.replacingOccurrences(of: #"&[+~*]?\S*"#, with: " ", options: .regularExpression)
-        text = text.replacingOccurrences(of: #"(^|\s)(xxx|yyy|www|0\S+)(?=\s|$)"#, with: " ", options: .regularExpression)
-        text = text.replacingOccurrences(of: #"\((\.+|\d+(\.\d+)?)\)"#, with: " ", options: .regularExpression)  // pauses
-        text = text.replacingOccurrences(of: #"\+[./!?,"<^+]*"#, with: " ", options: .regularExpression)        // terminators, linkers
-        text = text.replacingOccurrences(of: #"@\w+(:\w+)?"#, with: "", options: .regularExpression)
-        text = text.replacingOccurrences(of: #"[<>“”‡„]"#, with: " ", options: .regularExpression)
-        text = text.replacingOccurrences(of: #"\((\p{L}+)\)"#, with: "$1", options: .regularExpression)
+        text = fragment.replacing(in: text, with: "$1")
+        text = otherAmpersand.replacing(in: text, with: " ")
+        text = untranscribed.replacing(in: text, with: " ")
+        text = pause.replacing(in: text, with: " ")
+        text = terminator.replacing(in: text, with: " ")                                                     // terminators, linkers
+        text = specialForm.replacing(in: text, with: "")
+        text = scopeMark.replacing(in: text, with: " ")
+        text = omittedPart.replacing(in: text, with: "$1")
         text = removingGroups(text, open: "{", close: "}") { "[\($0)]" }
         text = text.replacingOccurrences(of: "_", with: " ")
         return TypographyNormalizer.collapseWhitespace(text)

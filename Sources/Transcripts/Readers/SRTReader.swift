@@ -47,9 +47,13 @@ public struct SRTReader: TranscriptReader {
         return Transcript(source: source, format: .srt, speakers: speakers.speakers, turns: turns)
     }
 
+    /// SSA override blocks ({\an8}) and the HTML tags subtitle players honour.
+    private static let overrideBlock = TextPattern(#"\{\\[^}]*\}"#)
+    private static let htmlTag = TextPattern(#"</?(i|b|u|font)( [^>]*)?>"#, caseInsensitive: true)
+
     static func stripMarkup(_ line: String) -> String {
-        var text = line.replacingOccurrences(of: #"\{\\[^}]*\}"#, with: "", options: .regularExpression)
-        text = text.replacingOccurrences(of: #"</?(i|b|u|font)( [^>]*)?>"#, with: "", options: [.regularExpression, .caseInsensitive])
+        var text = overrideBlock.replacing(in: line, with: "")
+        text = htmlTag.replacing(in: text, with: "")
         return CharacterReferences.decode(text).trimmingCharacters(in: .whitespaces)
     }
 }

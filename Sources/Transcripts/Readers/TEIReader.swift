@@ -74,8 +74,10 @@ public struct TEIReader: TranscriptReader {
         return false
     }
 
+    private static let braceComment = TextPattern(#"\{([^}\n]*)\}"#)
+
     static func cleanCorpoConventions(_ text: String) -> String {
-        var out = text.replacingOccurrences(of: #"\{([^}\n]*)\}"#, with: " [$1] ", options: .regularExpression)
+        var out = braceComment.replacing(in: text, with: " [$1] ")
         out = out.replacingOccurrences(of: "::", with: "").replacingOccurrences(of: "<", with: " ").replacingOccurrences(of: ">", with: " ")
         return out
     }
