@@ -33,11 +33,11 @@ struct DiarizedWhisper {
             var words: [Word] = []
             for word in object["words"] as? [[String: Any]] ?? [] {
                 guard let spelled = (word["text"] as? String) ?? (word["word"] as? String) else { continue }
-                let trimmed = spelled.trimmingCharacters(in: .whitespacesAndNewlines)
+                let trimmed = spelled.trimmingWhitespaceAndNewlines()
                 if !trimmed.isEmpty { words.append(Word(text: trimmed, start: WhisperJSONReader.number(word["start"]), end: WhisperJSONReader.number(word["end"]))) }
             }
             if words.isEmpty {
-                let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                let trimmed = text.trimmingWhitespaceAndNewlines()
                 if !trimmed.isEmpty { words.append(Word(text: trimmed, start: start, end: end)) }
             } else if words[0].start == nil {
                 words[0].start = start

@@ -138,7 +138,7 @@ public enum TranscriptInputs {
         defer { try? handle.close() }
         let head = String(decoding: (try? handle.read(upToCount: 4096)) ?? Data(), as: UTF8.self)
         guard let line = head.split(separator: "\n").first(where: { $0.hasPrefix("# sent_id = ") }) else { return nil }
-        let id = line.dropFirst("# sent_id = ".count).trimmingCharacters(in: .whitespacesAndNewlines)
+        let id = line.dropFirst("# sent_id = ".count).trimmingWhitespaceAndNewlines()
         guard let dash = id.lastIndex(of: "-"), id[id.index(after: dash)...].allSatisfy(\.isNumber) else { return id }
         return String(id[..<dash])
     }

@@ -5,7 +5,7 @@ enum SpeakerNames {
     /// `SPEAKER_00`, `spk1`, `speaker001`, `L1`, `S2`, `Locuteur 3`, `Intervenant 4`, `#12`, `A`, `B`…: labels
     /// that number speakers rather than name them.
     static func isAnonymous(_ label: String) -> Bool {
-        let trimmed = label.trimmingCharacters(in: .whitespaces).lowercased()
+        let trimmed = label.trimmingWhitespace().lowercased()
         var bytes = Substring(trimmed).utf8[...]
         if bytes.isEmpty || trimmed == "speaker" { return true }
         if bytes.count == 1, let letter = bytes.first, letter >= UInt8(ascii: "a"), letter <= UInt8(ascii: "z") { return true }

@@ -36,7 +36,7 @@ public struct ELANReader: TranscriptReader {
                         .contains { type.contains($0) }
                     currentTier = isChild || annotationType ? nil : id
                     if let current = currentTier {
-                        let participant = attributes["PARTICIPANT"].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
+                        let participant = attributes["PARTICIPANT"].flatMap { $0.isBlankLine ? nil : $0 }
                         tierSpeaker[current] = participant ?? id
                     }
                 case "ALIGNABLE_ANNOTATION":
@@ -64,7 +64,7 @@ public struct ELANReader: TranscriptReader {
         var speakers = SpeakerTable()
         var turns: [Turn] = []
         for item in pending {
-            let text = item.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let text = item.text.trimmingWhitespaceAndNewlines()
             guard !text.isEmpty, let label = tierSpeaker[item.tier] else { continue }
             let id = speakers.add(id: label, name: SpeakerNames.isAnonymous(label) || label == "default" ? nil : label)
             turns.append(Turn(speaker: id, text: text, start: item.start.flatMap { slots[$0] }, end: item.end.flatMap { slots[$0] }))

@@ -22,7 +22,7 @@ public struct ORFEOReader: TranscriptReader {
         var start: Double?, end: Double?
         func flush() {
             defer { sentenceText = nil; forms = []; who = []; start = nil; end = nil }
-            let text = (sentenceText ?? forms.joined(separator: " ")).trimmingCharacters(in: .whitespaces)
+            let text = (sentenceText ?? forms.joined(separator: " ")).trimmingWhitespace()
             guard !text.isEmpty else { return }
             var counts: [String: Int] = [:]
             for w in who { counts[w, default: 0] += 1 }
@@ -32,7 +32,7 @@ public struct ORFEOReader: TranscriptReader {
         }
         for line in lines {
             let text = line.text
-            if text.trimmingCharacters(in: .whitespaces).isEmpty { flush(); continue }
+            if text.isBlankLine { flush(); continue }
             if text.hasPrefix("#") {
                 if text.hasPrefix("# text = ") { sentenceText = String(text.dropFirst("# text = ".count)) }
                 continue

@@ -24,7 +24,7 @@ public struct PlainTextReader: TranscriptReader {
         var counts: [String: Int] = [:]
         for line in lines { if let label = SpeakerPrefix.split(line.text)?.label { counts[label, default: 0] += 1 } }
         let dashLines = lines.filter { $0.text.hasPrefix("- ") || $0.text == "-" }.count
-        let nonEmpty = lines.filter { !$0.text.trimmingCharacters(in: .whitespaces).isEmpty }.count
+        let nonEmpty = lines.filter { !$0.text.isBlankLine }.count
         let isDash = dashLines >= 2 && dashLines * 2 >= nonEmpty
         // In a file that is mostly labelled lines, a speaker who talks once is still a speaker.
         let repeatedLabelLines = counts.values.filter { $0 >= 2 }.reduce(0, +)
@@ -35,13 +35,13 @@ public struct PlainTextReader: TranscriptReader {
         var dashTurn = 0
         var paragraphBreak = false
         for line in lines {
-            let text = line.text.trimmingCharacters(in: .whitespaces)
+            let text = line.text.trimmingWhitespace()
             if text.isEmpty { paragraphBreak = true; continue }
             defer { paragraphBreak = false }
             if isDash, text.hasPrefix("-") {
                 let id = speakers.add(id: "dash-\(dashTurn % 2 + 1)")
                 dashTurn += 1
-                turns.append(Turn(speaker: id, text: text.dropFirst().trimmingCharacters(in: .whitespaces)))
+                turns.append(Turn(speaker: id, text: text.dropFirst().trimmingWhitespace()))
                 continue
             }
             if let (label, rest) = SpeakerPrefix.split(text),

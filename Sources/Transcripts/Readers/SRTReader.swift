@@ -19,7 +19,7 @@ public struct SRTReader: TranscriptReader {
         var dashSpeaker = 0
         while i < lines.count {
             var block: [(number: Int, text: String)] = []
-            while i < lines.count, !lines[i].text.trimmingCharacters(in: .whitespaces).isEmpty { block.append(lines[i]); i += 1 }
+            while i < lines.count, !lines[i].text.isBlankLine { block.append(lines[i]); i += 1 }
             i += 1
             guard !block.isEmpty else { continue }
             guard let timingIndex = block.firstIndex(where: { $0.text.contains("-->") }), timingIndex <= 1 else {
@@ -32,12 +32,12 @@ public struct SRTReader: TranscriptReader {
                 for line in textLines {
                     let id = speakers.add(id: "dash-\(dashSpeaker % 2 + 1)")
                     dashSpeaker += 1
-                    let text = line.dropFirst().trimmingCharacters(in: .whitespaces)
+                    let text = line.dropFirst().trimmingWhitespace()
                     if !text.isEmpty { turns.append(Turn(speaker: id, text: text, start: start, end: end, overlaps: true)) }
                 }
                 continue
             }
-            var text = textLines.joined(separator: " ").trimmingCharacters(in: .whitespaces)
+            var text = textLines.joined(separator: " ").trimmingWhitespace()
             var label = "speaker"
             if let prefixed = SpeakerPrefix.split(text) { label = prefixed.label; text = prefixed.rest }
             let id = speakers.add(id: label, name: SpeakerNames.isAnonymous(label) || label == "speaker" ? nil : label)
@@ -48,12 +48,12 @@ public struct SRTReader: TranscriptReader {
     }
 
     /// SSA override blocks ({\an8}) and the HTML tags subtitle players honour.
-    private static let overrideBlock = TextPattern(#"\{\\[^}]*\}"#)
-    private static let htmlTag = TextPattern(#"</?(i|b|u|font)( [^>]*)?>"#, caseInsensitive: true)
+    private static let overrideBlock = TextPattern(#"\{\\[^}]*\}"#, requiring: "{")
+    private static let htmlTag = TextPattern(#"</?(i|b|u|font)( [^>]*)?>"#, caseInsensitive: true, requiring: "<")
 
     static func stripMarkup(_ line: String) -> String {
         var text = overrideBlock.replacing(in: line, with: "")
         text = htmlTag.replacing(in: text, with: "")
-        return CharacterReferences.decode(text).trimmingCharacters(in: .whitespaces)
+        return CharacterReferences.decode(text).trimmingWhitespace()
     }
 }

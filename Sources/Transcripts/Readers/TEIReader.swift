@@ -74,7 +74,7 @@ public struct TEIReader: TranscriptReader {
         return false
     }
 
-    private static let braceComment = TextPattern(#"\{([^}\n]*)\}"#)
+    private static let braceComment = TextPattern(#"\{([^}\n]*)\}"#, requiring: "{")
 
     static func cleanCorpoConventions(_ text: String) -> String {
         var out = braceComment.replacing(in: text, with: " [$1] ")

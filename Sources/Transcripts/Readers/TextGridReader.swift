@@ -134,7 +134,7 @@ public struct TextGridReader: TranscriptReader {
                 if tier.isInterval {
                     let start = try number("interval xmin"), end = try number("interval xmax")
                     let label = try next("interval text")
-                    let text = label.value.trimmingCharacters(in: .whitespacesAndNewlines)
+                    let text = label.value.trimmingWhitespaceAndNewlines()
                     if !text.isEmpty, text != "_", text != "#" { tier.intervals.append((start, end, text)) }
                 } else {
                     _ = try number("point time"); _ = try next("point mark")

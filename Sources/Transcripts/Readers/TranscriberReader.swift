@@ -37,7 +37,7 @@ public struct TranscriberReader: TranscriptReader {
                     for key in ["audio_filename", "scribe", "version_date", "xml:lang"] { if let v = attributes[key] { metadata[key] = v } }
                 case "Speaker":
                     if let id = attributes["id"] {
-                        let name = attributes["name"].flatMap { $0.trimmingCharacters(in: .whitespaces).isEmpty ? nil : $0 }
+                        let name = attributes["name"].flatMap { $0.isBlankLine ? nil : $0 }
                         declared[id] = (name, attributes["type"])
                     }
                 case "Turn":
@@ -69,7 +69,7 @@ public struct TranscriberReader: TranscriptReader {
                 inTurn = false
                 let overlapping = turnSpeakers.count > 1
                 for (index, id) in turnSpeakers.enumerated() {
-                    let text = texts[index].trimmingCharacters(in: .whitespacesAndNewlines)
+                    let text = texts[index].trimmingWhitespaceAndNewlines()
                     guard !text.isEmpty else { continue }
                     let facts = declared[id]
                     let name = facts?.name.flatMap { SpeakerNames.isAnonymous($0) ? nil : $0 }

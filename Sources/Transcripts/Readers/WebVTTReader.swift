@@ -23,11 +23,11 @@ public struct WebVTTReader: TranscriptReader {
         var turns: [Turn] = []
         // The header runs to the first blank line (Kind:, Language: …).
         var i = 1
-        while i < lines.count, !lines[i].text.trimmingCharacters(in: .whitespaces).isEmpty { i += 1 }
+        while i < lines.count, !lines[i].text.isBlankLine { i += 1 }
         while i < lines.count {
             // A block: lines up to the next blank one.
             var block: [(number: Int, text: String)] = []
-            while i < lines.count, !lines[i].text.trimmingCharacters(in: .whitespaces).isEmpty { block.append(lines[i]); i += 1 }
+            while i < lines.count, !lines[i].text.isBlankLine { block.append(lines[i]); i += 1 }
             i += 1
             guard let head = block.first else { continue }
             if head.text.hasPrefix("NOTE") || head.text.hasPrefix("STYLE") || head.text.hasPrefix("REGION") { continue }
@@ -44,7 +44,7 @@ public struct WebVTTReader: TranscriptReader {
                 var words = text
                 if speaker == nil, let prefixed = SpeakerPrefix.split(text) { speaker = prefixed.label; words = prefixed.rest }
                 let id = speakers.add(id: speaker ?? "speaker", name: speaker.flatMap { SpeakerNames.isAnonymous($0) ? nil : $0 })
-                let clean = words.replacingOccurrences(of: "\n", with: " ").trimmingCharacters(in: .whitespaces)
+                let clean = words.replacingOccurrences(of: "\n", with: " ").trimmingWhitespace()
                 if !clean.isEmpty { turns.append(Turn(speaker: id, text: clean, start: start, end: end)) }
             }
         }
@@ -54,7 +54,7 @@ public struct WebVTTReader: TranscriptReader {
 
     static func times(_ line: String, line number: Int, source: String) throws -> (Double, Double) {
         let parts = line.components(separatedBy: "-->")
-        let startText = parts[0].trimmingCharacters(in: .whitespaces)
+        let startText = parts[0].trimmingWhitespace()
         let endText = parts.count > 1 ? (parts[1].split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) ?? "") : ""
         guard let start = Timestamp.seconds(Substring(startText)), let end = Timestamp.seconds(Substring(endText)) else {
             throw TranscriptError(file: source, .line(number, column: 1), "malformed cue timing '\(line)' (expected hh:mm:ss.ttt --> hh:mm:ss.ttt)")
@@ -73,9 +73,9 @@ public struct WebVTTReader: TranscriptReader {
             if character == "<", let close = payload[index...].firstIndex(of: ">") {
                 let tag = payload[payload.index(after: index)..<close]
                 if tag.hasPrefix("v ") || tag.hasPrefix("v.") || tag.hasPrefix("v\t") {
-                    if !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { spans.append((voice, text)) }
+                    if !text.trimmingWhitespaceAndNewlines().isEmpty { spans.append((voice, text)) }
                     text = ""
-                    let name = tag.drop { $0 != " " && $0 != "\t" }.trimmingCharacters(in: .whitespaces)
+                    let name = tag.drop { $0 != " " && $0 != "\t" }.trimmingWhitespace()
                     voice = name.isEmpty ? nil : name
                 }
                 index = payload.index(after: close)
@@ -84,7 +84,7 @@ public struct WebVTTReader: TranscriptReader {
             text.append(character)
             index = payload.index(after: index)
         }
-        if !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { spans.append((voice, text)) }
+        if !text.trimmingWhitespaceAndNewlines().isEmpty { spans.append((voice, text)) }
         return spans.map { ($0.0, CharacterReferences.decode($0.1)) }
     }
 }

@@ -32,7 +32,7 @@ public struct WhisperJSONReader: TranscriptReader {
             }
             let label = (segment["speaker"] as? String) ?? Self.majoritySpeaker(segment["words"]) ?? "speaker"
             let id = speakers.add(id: label, name: SpeakerNames.isAnonymous(label) ? nil : label)
-            let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let trimmed = text.trimmingWhitespaceAndNewlines()
             if trimmed.isEmpty { continue }
             turns.append(Turn(speaker: id, text: trimmed, start: Self.number(segment["start"]), end: Self.number(segment["end"])))
         }

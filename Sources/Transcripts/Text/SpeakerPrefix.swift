@@ -10,17 +10,17 @@ enum SpeakerPrefix {
         if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
             let inside = text[text.index(after: text.startIndex)..<close]
             guard inside.hasSuffix(":") else { return nil }
-            let label = inside.dropLast().trimmingCharacters(in: .whitespaces)
+            let label = inside.dropLast().trimmingWhitespace()
             guard !label.isEmpty else { return nil }
-            return (label, text[text.index(after: close)...].trimmingCharacters(in: .whitespaces))
+            return (label, text[text.index(after: close)...].trimmingWhitespace())
         }
         guard let colon = text.firstIndex(of: ":") else { return nil }
-        let label = text[..<colon].trimmingCharacters(in: .whitespaces)
+        let label = text[..<colon].trimmingWhitespace()
         let rest = text[text.index(after: colon)...]
         // "12:30" is a time, "http://x" a link: a label is followed by a space or the end of the line.
         guard rest.isEmpty || rest.first == " " || rest.first == "\t" else { return nil }
         guard isLabelShaped(label) else { return nil }
-        return (label, rest.trimmingCharacters(in: .whitespaces))
+        return (label, rest.trimmingWhitespace())
     }
 
     /// Short, name-like: up to four words and 40 characters, starting with a letter or `#`, no sentence

@@ -195,7 +195,7 @@ enum XMLStream {
             guard let opaque = parser.pointee._private else { return }
             let session = Unmanaged<Session>.fromOpaque(opaque).takeUnretainedValue()
             guard session.message == nil else { return }
-            session.message = error.pointee.message.map { String(cString: $0).trimmingCharacters(in: .whitespacesAndNewlines) } ?? "malformed XML"
+            session.message = error.pointee.message.map { String(cString: $0).trimmingWhitespaceAndNewlines() } ?? "malformed XML"
             session.errorLine = Int(error.pointee.line)
             session.errorColumn = Int(error.pointee.int2)
         }
