@@ -123,29 +123,53 @@ int ck_dot_rows_vnni512(uint32_t type, const void *weights, size_t row_bytes, in
     return dot_rows(ck_uses_avx2() ? BODIES_VNNI512 : BODIES_GENERIC, type, weights, row_bytes, row_begin, row_end, count, activations, out);
 }
 
+/// The multi-column bodies repeat the AVX2 eight-row body's arithmetic, so they run only where that body is
+/// the one a column alone would take; elsewhere each column takes its own body, so that its result never
+/// depends on the batch. Non-null: the type's traits, for the multi-column path.
+static const ck_traits_row *columns_path(uint32_t type, int64_t count) {
+    if (!ck_uses_avx2()) return NULL;
+    const ck_traits_row *t = ck_traits(type);
+    if (!t || !t->dot_generic || count % t->block_values != 0) return NULL;
+    const ck_rows8_dot eight = rows8(t, BODIES_BEST);
+    return eight && eight == t->dot8_avx2 && t->dot8_columns_avx2 ? t : NULL;
+}
+
+size_t ck_column_terms_bytes(uint32_t type, int64_t count, int64_t columns) {
+    const ck_traits_row *t = columns_path(type, count);
+    return t ? (size_t)(columns * (count / t->block_values)) * (2 * sizeof(float) + sizeof(int32_t)) : 0;
+}
+
+/// Terms layout: d[columns·nb] floats, s[columns·nb] floats, sum[columns·nb] int32.
+void ck_column_terms(uint32_t type, const void *activations, size_t activation_stride, int64_t count, int64_t columns, void *terms) {
+    const ck_traits_row *t = columns_path(type, count);
+    if (!t) return;
+    const int64_t nb = count / t->block_values;
+    float *t_d = terms, *t_s = t_d + columns * nb;
+    ck_column_terms_avx2(t->activation_type, activations, activation_stride, columns, nb, t_d, (int32_t *)(t_s + columns * nb), t_s);
+}
+
 int ck_dot_rows_columns(uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end, int64_t count,
-                        const void *activations, size_t activation_stride, int64_t columns, float *out, int64_t ldo) {
+                        const void *activations, size_t activation_stride, int64_t columns, const void *terms,
+                        float *out, int64_t ldo) {
     const bodies which = ck_uses_avx2() ? BODIES_BEST : BODIES_GENERIC;
     const ck_traits_row *t = ck_traits(type);
     if (!t || !t->dot_generic || count % t->block_values != 0) return -1;
     const char *act = activations;
-    const ck_rows8_dot eight = rows8(t, which);
-    // The multi-column bodies repeat the AVX2 eight-row body's arithmetic: where another body would run for
-    // a column alone, each column takes that body, so that its result never depends on the batch.
-    if (!eight || eight != t->dot8_avx2 || !t->dot8_columns_avx2) {
+    if (!columns_path(type, count)) {
         for (int64_t c = 0; c < columns; c++)
             dot_rows(which, type, weights, row_bytes, row_begin, row_end, count, act + (size_t)c * activation_stride, out + c * ldo);
         return 0;
     }
     const int64_t nb = count / t->block_values;
-    // The columns' per-block terms, on the stack unless the batch is large.
-    const size_t term_bytes = (size_t)(columns * nb) * (2 * sizeof(float) + sizeof(int32_t));
-    float stack_terms[4096];
-    char *terms = term_bytes <= sizeof stack_terms ? (char *)stack_terms : malloc(term_bytes);
-    if (!terms) return -1;
-    float *t_d = (float *)terms, *t_s = t_d + columns * nb;
-    int32_t *t_sum = (int32_t *)(t_s + columns * nb);
-    ck_column_terms_avx2(t->activation_type, act, activation_stride, columns, nb, t_d, t_sum, t_s);
+    void *own = NULL;
+    if (!terms) {
+        own = malloc(ck_column_terms_bytes(type, count, columns));
+        if (!own) return -1;
+        ck_column_terms(type, act, activation_stride, count, columns, own);
+        terms = own;
+    }
+    const float *t_d = terms, *t_s = t_d + columns * nb;
+    const int32_t *t_sum = (const int32_t *)(t_s + columns * nb);
     const ck_row_dot dot = one_row(t, which);
     const char *base = weights;
     int64_t r = row_begin;
@@ -157,7 +181,7 @@ int ck_dot_rows_columns(uint32_t type, const void *weights, size_t row_bytes, in
         }
     for (; r < row_end; r++)
         for (int64_t c = 0; c < columns; c++) out[c * ldo + r] = dot(nb, base + (size_t)r * row_bytes, act + (size_t)c * activation_stride);
-    if (terms != (char *)stack_terms) free(terms);
+    free(own);
     return 0;
 }
 

@@ -65,9 +65,16 @@ int ck_dot_rows(uint32_t type, const void *weights, size_t row_bytes, int64_t ro
 /// ck_dot_rows for `columns` activation rows at once (one token of each of several sequences):
 /// out[c·ldo + r] = dot(weight row r, activations + c·activation_stride). Each column's result is bit for bit
 /// ck_dot_rows's for that column alone over the same rows; the weights are unpacked once for all columns
-/// where the CPU runs the AVX2 eight-row bodies. Returns 0 or -1.
+/// where the CPU runs the AVX2 eight-row bodies. `terms`: the columns' per-block terms from ck_column_terms,
+/// made once per product and shared by every row range; NULL makes them here. Returns 0 or -1.
 int ck_dot_rows_columns(uint32_t type, const void *weights, size_t row_bytes, int64_t row_begin, int64_t row_end, int64_t count,
-                        const void *activations, size_t activation_stride, int64_t columns, float *out, int64_t ldo);
+                        const void *activations, size_t activation_stride, int64_t columns, const void *terms,
+                        float *out, int64_t ldo);
+/// Bytes of the per-block terms ck_dot_rows_columns reads for `columns` activation rows of `count` values;
+/// 0 where it does not use any (then ck_column_terms does nothing and `terms` may be NULL).
+size_t ck_column_terms_bytes(uint32_t type, int64_t count, int64_t columns);
+/// Writes those terms (scales and quant sums of each activation block) into `terms`.
+void ck_column_terms(uint32_t type, const void *activations, size_t activation_stride, int64_t count, int64_t columns, void *terms);
 
 /// ck_dot_rows with the AVX2 bodies even where AVX-512 VNNI ones would be chosen (generic ones without AVX2),
 /// so that tests check both on a machine that has both.

@@ -63,7 +63,6 @@ public final class MatrixProduct {
         quantizedActivations.deallocate()
         packedActivations.deallocate()
         gathered.deallocate()
-        eachTokenActivations.deallocate()
         pairBuffer.deallocate()
     }
 
@@ -157,17 +156,25 @@ public final class MatrixProduct {
         switch Route(type: weight.type, columns: k, tokens: 1) {
         case .integerDecode(let format):
             let stride = QuantizedKernels.activationBytes(for: format, columns: k)
-            let activations = tokenActivations(bytes: stride * tokens)
+            let activations = eachTokenActivations.pointer(bytes: stride * tokens)
             pool.parallelFor(tokens) { _, range in
                 for t in range { QuantizedKernels.quantizeActivations(for: format, input + t * k, columns: k, into: activations + t * stride) }
             }
             let bodies = decodeBodies
             guard bodies != .best else {
+                // The activations' per-block terms once for the product, not once per chunk of rows.
+                let termBytes = QuantizedKernels.columnTermsBytes(format, columns: k, tokens: tokens)
+                let terms = termBytes > 0 ? columnTermsStorage.pointer(bytes: termBytes) : nil
+                if let terms {
+                    QuantizedKernels.columnTerms(format, activations: UnsafeRawPointer(activations), activationStride: stride, columns: k,
+                                                 tokens: tokens, into: terms)
+                }
+                let sharedTerms = terms.map { UnsafeRawPointer($0) }
                 // The chunks are decode's, so each token's rows fall into the same eight-row bodies as alone.
                 pool.parallelChunks(n, chunk: Self.decodeChunkRows) { _, rows in
                     QuantizedKernels.dotRowsEachToken(format, weights: weight.base, rowBytes: weight.rowBytes, rows: rows, columns: k,
                                                       activations: UnsafeRawPointer(activations), activationStride: stride, tokens: tokens,
-                                                      into: y, outputStride: n)
+                                                      terms: sharedTerms, into: y, outputStride: n)
                 }
                 return
             }
@@ -246,15 +253,9 @@ public final class MatrixProduct {
     /// width, so they stay in L1/L2 while the tokens pass over them.
     static let eachTokenSubChunkRows = 16
 
-    /// Every token's quantized activations for `multiplyEachToken`, grown on first use.
-    private var eachTokenActivations = UnsafeMutableRawBufferPointer(start: nil, count: 0)
-    private func tokenActivations(bytes: Int) -> UnsafeMutableRawPointer {
-        if eachTokenActivations.count < bytes {
-            eachTokenActivations.deallocate()
-            eachTokenActivations = .allocate(byteCount: bytes, alignment: 64)
-        }
-        return eachTokenActivations.baseAddress!
-    }
+    /// Every token's quantized activations for `multiplyEachToken`, and their per-block terms.
+    private let eachTokenActivations = GrowingScratch()
+    private let columnTermsStorage = GrowingScratch()
 
     /// `x` with each token's columns in `order` (stored column j ← input column `order[j]`).
     private func gather(_ x: UnsafePointer<Float>, tokens: Int, order: [Int32]) -> UnsafePointer<Float> {
@@ -292,4 +293,19 @@ public final class MatrixProduct {
             }
         }
     }
+}
+
+/// 64-byte-aligned scratch bytes that grow on first use to the largest size asked, then stay.
+private final class GrowingScratch {
+    private var storage = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+
+    func pointer(bytes: Int) -> UnsafeMutableRawPointer {
+        if storage.count < bytes {
+            storage.deallocate()
+            storage = .allocate(byteCount: bytes, alignment: 64)
+        }
+        return storage.baseAddress!
+    }
+
+    deinit { storage.deallocate() }
 }

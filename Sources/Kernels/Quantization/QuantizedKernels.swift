@@ -74,14 +74,26 @@ public enum QuantizedKernels {
 
     /// `y[t·n + r] = W[r] · x_t` for `r` in `rows` and each of `tokens` activation rows `activationStride` bytes
     /// apart, with the best bodies: each token's numbers are bit for bit `dotRows`'s for that token alone, but
-    /// the weights are unpacked once for all tokens where the CPU runs the AVX2 eight-row bodies.
+    /// the weights are unpacked once for all tokens where the CPU runs the AVX2 eight-row bodies. `terms`:
+    /// from `columnTerms`, made once per product (nil makes them per call).
     @inline(__always)
     public static func dotRowsEachToken(_ format: TensorType, weights: UnsafeRawPointer, rowBytes: Int, rows: Range<Int>,
                                         columns: Int, activations: UnsafeRawPointer, activationStride: Int, tokens: Int,
-                                        into y: UnsafeMutablePointer<Float>, outputStride n: Int) {
+                                        terms: UnsafeRawPointer?, into y: UnsafeMutablePointer<Float>, outputStride n: Int) {
         let status = ck_dot_rows_columns(format.rawValue, weights, rowBytes, Int64(rows.lowerBound), Int64(rows.upperBound), Int64(columns),
-                                         activations, activationStride, Int64(tokens), y, Int64(n))
+                                         activations, activationStride, Int64(tokens), terms, y, Int64(n))
         precondition(status == 0, "\(format) rows of \(columns) have no dot product")
+    }
+
+    /// Bytes of the per-block activation terms `dotRowsEachToken` shares across row ranges (0: it needs none).
+    public static func columnTermsBytes(_ format: TensorType, columns: Int, tokens: Int) -> Int {
+        ck_column_terms_bytes(format.rawValue, Int64(columns), Int64(tokens))
+    }
+
+    /// Those terms (each activation block's scale and quant sum), computed once for a whole product.
+    public static func columnTerms(_ format: TensorType, activations: UnsafeRawPointer, activationStride: Int, columns: Int, tokens: Int,
+                                   into terms: UnsafeMutableRawPointer) {
+        ck_column_terms(format.rawValue, activations, activationStride, Int64(columns), Int64(tokens), terms)
     }
 
     /// Dequantizes `count` values (whole blocks) with the C body.
