@@ -7,73 +7,26 @@ import TestSupport
 /// uninterrupted run writes, timings aside.
 @Suite(.serialized)
 struct DaemonCrashTests {
-    static let model = SharedFiles.repositoryRoot.appendingPathComponent("Samples/models/claire-tiny-fr.Q8_0.gguf")
-
-    struct Workspace {
-        let root: URL
-        var input: URL { root.appendingPathComponent("in") }
-        var pipeline: URL { root.appendingPathComponent("pipeline.yaml") }
-        func output(_ name: String) -> URL { root.appendingPathComponent(name) }
-    }
-
-    /// A new workspace in the temporary directory, for the caller to remove; removed here if making it fails.
-    func makeWorkspace(files: Int) throws -> Workspace {
-        let workspace = Workspace(root: try TemporaryFiles.makeDirectory(prefix: "daemon"))
+    /// Six-to-fourteen-turn meetings in small windows, sampled, so that each file spans several windows.
+    func makeWorkspace(files: Int) throws -> PipelineWorkspace {
+        let workspace = try PipelineWorkspace(prefix: "daemon")
         var made = false
         defer { if !made { TemporaryFiles.remove(workspace.root) } }
-        try FileManager.default.createDirectory(at: workspace.input, withIntermediateDirectories: true)
         for f in 0..<files {
-            let text = (0..<14).map { t in "SPEAKER_0\(t % 2): Fichier \(f), réplique \(t) : on parle du planning et du budget de la salle." }
-            try (text.joined(separator: "\n") + "\n").write(to: workspace.input.appendingPathComponent("meeting-\(f).txt"), atomically: true, encoding: .utf8)
+            try workspace.writeMeeting(f, turns: 14) { "Fichier \(f), réplique \($0) : on parle du planning et du budget de la salle." }
         }
-        try """
-            name: crash-test
-            seed: 11
-            input: { paths: [\(workspace.input.path)] }
-            normalize: { speakers: intervenant, casing: keep }
-            chunk: { window: 72, reserve: 12, overlap_turns: 1 }
-            model: { path: \(Self.model.path), threads: 1 }
-            steps:
-              - id: next
-                kind: complete-turn
-                template: "{{window}}\\n{{next_speaker}}"
-                generation: { max_new_tokens: 12, temperature: 1.0, top_k: 10 }
-            output: { dir: \(workspace.output("unused").path), format: jsonl }
-            """.write(to: workspace.pipeline, atomically: true, encoding: .utf8)
+        try workspace.writeCompleteTurnPipeline(name: "crash-test", seed: 11, window: 72,
+                                                generation: "max_new_tokens: 12, temperature: 1.0, top_k: 10", output: workspace.output("unused"))
         made = true
         return workspace
     }
 
-    func launch(_ workspace: Workspace, output: String, extra: [String] = ["--once"]) throws -> Process {
-        let binary = try #require(Executables.clairePipeline, "the claire-pipeline binary is built beside the tests")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["daemon", workspace.pipeline.path, "--output", workspace.output(output).path] + extra
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        return process
+    func launch(_ workspace: PipelineWorkspace, output: String, extra: [String] = ["--once"]) throws -> Process {
+        try workspace.launch(["daemon", workspace.pipeline.path, "--output", workspace.output(output).path] + extra)
     }
 
-    /// Every output file's records without their timings, by relative path.
-    func outputs(_ directory: URL) throws -> [String: [String]] {
-        var result: [String: [String]] = [:]
-        let enumerator = FileManager.default.enumerator(atPath: directory.path)
-        while let name = enumerator?.nextObject() as? String {
-            guard name.hasSuffix(".jsonl") else { continue }
-            let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
-            result[name] = try text.split(separator: "\n").map { line in
-                var record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-                record["timings"] = nil
-                return String(decoding: try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]), as: UTF8.self)
-            }
-        }
-        return result
-    }
-
-    func temporaries(_ directory: URL) -> [String] {
-        (FileManager.default.enumerator(atPath: directory.path)?.allObjects as? [String] ?? []).filter { ($0 as NSString).lastPathComponent.hasPrefix(".tmp-") }
-    }
+    func outputs(_ directory: URL) throws -> [String: [String]] { try OutputRecords.read(directory) }
+    func temporaries(_ directory: URL) -> [String] { OutputRecords.temporaries(directory) }
 
     @Test func killedAtAnyMomentEveryOutputEndsUpOnceAndComplete() throws {
         let workspace = try makeWorkspace(files: 6)

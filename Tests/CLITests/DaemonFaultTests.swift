@@ -8,42 +8,30 @@ import TestSupport
 /// never a torn output (a `.jsonl` without its `.md`, a `.tmp-*`) and never a lost record.
 @Suite(.serialized)
 struct DaemonFaultTests {
-    static let model = SharedFiles.repositoryRoot.appendingPathComponent("Samples/models/claire-tiny-fr.Q8_0.gguf")
+    static let model = PipelineWorkspace.bundledModel
 
+    /// The shared scratch layout, with the outputs (and by default the state) in `output`, which a test may put
+    /// on a small or read-only mount.
     struct Workspace {
-        let root: URL
+        let files: PipelineWorkspace
         let output: URL
-        var input: URL { root.appendingPathComponent("in") }
-        var pipeline: URL { root.appendingPathComponent("pipeline.yaml") }
+        var root: URL { files.root }
+        var input: URL { files.input }
+        var pipeline: URL { files.pipeline }
         var state: URL { output.appendingPathComponent(".claire-pipeline-state.sqlite") }
 
         func write(file index: Int, lines: Int = 6) throws {
-            let text = (0..<lines).map { "SPEAKER_0\($0 % 2): Fichier \(index), réplique \($0) : on parle du planning de la salle." }
-            let url = input.appendingPathComponent("meeting-\(index).txt")
-            try (text.joined(separator: "\n") + "\n").write(to: url, atomically: true, encoding: .utf8)
-            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -60)], ofItemAtPath: url.path)
+            try files.writeMeeting(index, turns: lines, age: 60) { "Fichier \(index), réplique \($0) : on parle du planning de la salle." }
         }
     }
 
     /// Inputs in `<root>/in`, outputs (and by default the state) in `output` or `<root>/out`.
     func makeWorkspace(files: Int, output: URL? = nil, model: URL = Self.model) throws -> Workspace {
-        let root = try TemporaryFiles.makeDirectory(prefix: "daemon-faults")
-        let workspace = Workspace(root: root, output: output ?? root.appendingPathComponent("out"))
-        try FileManager.default.createDirectory(at: workspace.input, withIntermediateDirectories: true)
+        let scratch = try PipelineWorkspace(prefix: "daemon-faults")
+        let workspace = Workspace(files: scratch, output: output ?? scratch.output("out"))
         for f in 0..<files { try workspace.write(file: f) }
-        try """
-            name: fault-test
-            seed: 5
-            input: { paths: [\(workspace.input.path)] }
-            chunk: { window: 96, reserve: 12 }
-            model: { path: \(model.path), threads: 1 }
-            steps:
-              - id: next
-                kind: complete-turn
-                template: "{{window}}\\n{{next_speaker}}"
-                generation: { max_new_tokens: 4 }
-            output: { dir: \(workspace.output.path), format: jsonl+markdown }
-            """.write(to: workspace.pipeline, atomically: true, encoding: .utf8)
+        try scratch.writeCompleteTurnPipeline(name: "fault-test", seed: 5, window: 96, speakers: nil, generation: "max_new_tokens: 4",
+                                            output: workspace.output, format: "jsonl+markdown", model: model)
         return workspace
     }
 

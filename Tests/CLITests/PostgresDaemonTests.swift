@@ -8,72 +8,65 @@ import TestSupport
 /// a paused daemon's late writes are refused; a changed input is redone; a restarted server is ridden out.
 @Suite(.serialized, .enabled(if: TestPostgres.url != nil, Comment(rawValue: TestPostgres.skipReason)))
 struct PostgresDaemonTests {
-    static let model = SharedFiles.repositoryRoot.appendingPathComponent("Samples/models/claire-tiny-fr.Q8_0.gguf")
-
-    struct Workspace {
-        let root: URL
-        let name: String
-        var input: URL { root.appendingPathComponent("in") }
-        var pipeline: URL { root.appendingPathComponent("pipeline.yaml") }
-        func output(_ name: String) -> URL { root.appendingPathComponent(name) }
-    }
-
     /// `files` transcripts of `turns` turns each; the pipeline's windows are small so files span several.
-    func makeWorkspace(_ name: String, files: Int, turns: Int = 10) throws -> Workspace {
-        let workspace = Workspace(root: try TemporaryFiles.makeDirectory(prefix: "pg-daemon"), name: name)
-        try FileManager.default.createDirectory(at: workspace.input, withIntermediateDirectories: true)
-        for f in 0..<files {
-            try transcript(f, turns: turns).write(to: workspace.input.appendingPathComponent(String(format: "meeting-%02d.txt", f)), atomically: true, encoding: .utf8)
-        }
-        try """
-            name: \(name)
-            seed: 5
-            input: { paths: [\(workspace.input.path)] }
-            normalize: { speakers: intervenant, casing: keep }
-            chunk: { window: 72, reserve: 12, overlap_turns: 1 }
-            model: { path: \(Self.model.path), threads: 1 }
-            steps:
-              - id: next
-                kind: complete-turn
-                template: "{{window}}\\n{{next_speaker}}"
-                generation: { max_new_tokens: 8, temperature: 1.0, top_k: 10 }
-            output: { dir: \(workspace.output("unused").path), format: jsonl }
-            """.write(to: workspace.pipeline, atomically: true, encoding: .utf8)
+    func makeWorkspace(_ name: String, files: Int, turns: Int = 10) throws -> PipelineWorkspace {
+        let workspace = try PipelineWorkspace(prefix: "pg-daemon")
+        for f in 0..<files { try writeMeeting(f, turns: turns, in: workspace) }
+        try workspace.writeCompleteTurnPipeline(name: name, seed: 5, window: 72,
+                                                generation: "max_new_tokens: 8, temperature: 1.0, top_k: 10", output: workspace.output("unused"))
         return workspace
     }
 
-    func transcript(_ f: Int, turns: Int, variant: String = "") -> String {
-        (0..<turns).map { t in "SPEAKER_0\(t % 2): Réunion \(f)\(variant), point \(t) : le budget, le planning et la salle." }.joined(separator: "\n") + "\n"
+    @discardableResult
+    func writeMeeting(_ f: Int, turns: Int, variant: String = "", in workspace: PipelineWorkspace) throws -> URL {
+        try workspace.writeMeeting(f, turns: turns, name: String(format: "meeting-%02d.txt", f)) { t in
+            "Réunion \(f)\(variant), point \(t) : le budget, le planning et la salle."
+        }
     }
 
-    func launch(_ workspace: Workspace, output: String, arguments: [String], log: String? = nil) throws -> Process {
-        let binary = try #require(Executables.clairePipeline, "the claire-pipeline binary is built beside the tests")
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = ["daemon", workspace.pipeline.path, "--output", workspace.output(output).path] + arguments
-        process.standardOutput = FileHandle.nullDevice
-        if let log {
-            FileManager.default.createFile(atPath: workspace.root.appendingPathComponent(log).path, contents: nil)
-            process.standardError = try FileHandle(forWritingTo: workspace.root.appendingPathComponent(log))
-        } else {
-            process.standardError = FileHandle.nullDevice
-        }
-        try process.run()
-        return process
+    func launch(_ workspace: PipelineWorkspace, output: String, arguments: [String], log: String? = nil) throws -> Process {
+        try workspace.launch(["daemon", workspace.pipeline.path, "--output", workspace.output(output).path] + arguments,
+                             log: log.map { workspace.root.appendingPathComponent($0) })
     }
 
     /// A single daemon on its own SQLite ledger: the outputs every shared run must reproduce.
-    func reference(_ workspace: Workspace) throws -> [String: [String]] {
+    func reference(_ workspace: PipelineWorkspace) throws -> [String: [String]] {
         let single = try launch(workspace, output: "single", arguments: ["--once"])
         single.waitUntilExit()
         #expect(single.terminationStatus == 0)
-        return try DaemonCrashTests().outputs(workspace.output("single"))
+        return try OutputRecords.read(workspace.output("single"))
     }
 
-    func shared(_ workspace: Workspace, _ database: String, lease: Int = 30, count: Int, extra: [String] = []) throws -> [Process] {
+    func shared(_ workspace: PipelineWorkspace, _ database: String, lease: Int = 30, count: Int, extra: [String] = []) throws -> [Process] {
         try (0..<count).map { index in
             try launch(workspace, output: "shared", arguments: ["--state", database, "--once", "--lease", "\(lease)"] + extra, log: "daemon-\(index).log")
         }
+    }
+
+    /// Two daemons with 2-second leases over long files, returned once the first has claimed one (`claimed`),
+    /// with the single daemon's outputs they must reproduce. The caller removes the workspace.
+    func twoDaemonsOnceTheFirstHasClaimed(_ name: String, files: Int) throws
+        -> (PipelineWorkspace, expected: [String: [String]], database: String, daemons: [Process], claimed: String) {
+        let workspace = try makeWorkspace(name, files: files, turns: 40)
+        do {
+            let expected = try reference(workspace)
+            let database = try TestPostgres.makeDatabase(name)
+            let daemons = try shared(workspace, database, lease: 2, count: 2)
+            let first = "%/\(daemons[0].processIdentifier)"
+            guard let claimed = try waitFor(database, "SELECT source FROM claire_work WHERE status = 'running' AND lease_owner LIKE '\(first)'") else {
+                for daemon in daemons { kill(daemon.processIdentifier, SIGKILL) }
+                throw NoClaim(logs: logs(workspace))
+            }
+            return (workspace, expected, database, daemons, claimed)
+        } catch {
+            TemporaryFiles.remove(workspace.root)
+            throw error
+        }
+    }
+
+    struct NoClaim: Error, CustomStringConvertible {
+        let logs: String
+        var description: String { "the first daemon claimed no file within the wait: \(logs)" }
     }
 
     func waitForExit(_ processes: [Process], seconds: TimeInterval = 150) {
@@ -99,14 +92,14 @@ struct PostgresDaemonTests {
         return nil
     }
 
-    func expectSameOutputs(_ workspace: Workspace, _ expected: [String: [String]], sourceLocation: SourceLocation = #_sourceLocation) throws {
-        let got = try DaemonCrashTests().outputs(workspace.output("shared"))
+    func expectSameOutputs(_ workspace: PipelineWorkspace, _ expected: [String: [String]], sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let got = try OutputRecords.read(workspace.output("shared"))
         #expect(got.keys.sorted() == expected.keys.sorted(), sourceLocation: sourceLocation)
         for (name, records) in expected { #expect(got[name] == records, "\(name) differs from the single daemon's", sourceLocation: sourceLocation) }
-        #expect(DaemonCrashTests().temporaries(workspace.output("shared")).isEmpty, "temporaries left", sourceLocation: sourceLocation)
+        #expect(OutputRecords.temporaries(workspace.output("shared")).isEmpty, "temporaries left", sourceLocation: sourceLocation)
     }
 
-    func logs(_ workspace: Workspace) -> String {
+    func logs(_ workspace: PipelineWorkspace) -> String {
         (0..<3).compactMap { try? String(contentsOf: workspace.root.appendingPathComponent("daemon-\($0).log"), encoding: .utf8) }.joined(separator: "\n---\n")
     }
 
@@ -129,13 +122,9 @@ struct PostgresDaemonTests {
     }
 
     @Test func aKilledDaemonsFileIsFinishedByAnother() throws {
-        let workspace = try makeWorkspace("killed", files: 5, turns: 40)
+        let (workspace, expected, database, daemons, claimed) = try twoDaemonsOnceTheFirstHasClaimed("killed", files: 5)
         defer { TemporaryFiles.remove(workspace.root) }
-        let expected = try reference(workspace)
-        let database = try TestPostgres.makeDatabase("killed")
-        let daemons = try shared(workspace, database, lease: 2, count: 2)
         let victim = daemons[0]
-        let claimed = try #require(try waitFor(database, "SELECT source FROM claire_work WHERE status = 'running' AND lease_owner LIKE '%/\(victim.processIdentifier)'"))
         Thread.sleep(forTimeInterval: 0.1)  // mid-file: its first windows
         kill(victim.processIdentifier, SIGKILL)
         waitForExit(daemons)
@@ -149,14 +138,10 @@ struct PostgresDaemonTests {
     }
 
     @Test func aPausedDaemonsLateWritesAreRefusedByTheFence() throws {
-        let workspace = try makeWorkspace("paused", files: 4, turns: 40)
+        let (workspace, expected, database, daemons, claimed) = try twoDaemonsOnceTheFirstHasClaimed("paused", files: 4)
         defer { TemporaryFiles.remove(workspace.root) }
-        let expected = try reference(workspace)
-        let database = try TestPostgres.makeDatabase("paused")
-        let daemons = try shared(workspace, database, lease: 2, count: 2)
         let sleeper = daemons[0]
         let owner = "%/\(sleeper.processIdentifier)"
-        let claimed = try #require(try waitFor(database, "SELECT source FROM claire_work WHERE status = 'running' AND lease_owner LIKE '\(owner)'"))
         kill(sleeper.processIdentifier, SIGSTOP)
         // Past its lease, the other daemon takes the file over and finishes it.
         let finished = try waitFor(database, "SELECT 1 FROM claire_work WHERE source = '\(claimed)' AND status = 'done' AND claim_seq >= 2", seconds: 90)
@@ -177,10 +162,9 @@ struct PostgresDaemonTests {
         let database = try TestPostgres.makeDatabase("changed")
         let first = try shared(workspace, database, count: 1)
         let running = try #require(try waitFor(database, "SELECT source FROM claire_work WHERE status = 'running'"))
-        let file = workspace.input.appendingPathComponent(running)
         let oldHash = try TestPostgres.query(database, "SELECT content_hash FROM claire_work WHERE source = '\(running)'")
         let index = Int(running.dropFirst("meeting-".count).prefix(2))!
-        try transcript(index, turns: 20, variant: " (version corrigée)").write(to: file, atomically: true, encoding: .utf8)
+        try writeMeeting(index, turns: 20, variant: " (version corrigée)", in: workspace)
         waitForExit(first)
         #expect(first[0].terminationStatus == 0)
         // The run completed and recorded what it read then; the next scan sees the new content.

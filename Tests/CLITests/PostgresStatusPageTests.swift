@@ -10,7 +10,7 @@ struct PostgresStatusPageTests {
     let daemons = PostgresDaemonTests()
 
     /// A workspace of 3 good transcripts and one that cannot be read (invalid UTF-8), which fails.
-    func workspaceWithAFailure(_ name: String) throws -> PostgresDaemonTests.Workspace {
+    func workspaceWithAFailure(_ name: String) throws -> PipelineWorkspace {
         let workspace = try daemons.makeWorkspace(name, files: 3, turns: 6)
         try Data([0x53, 0x50, 0x45, 0x41, 0x4B, 0x45, 0x52, 0x3A, 0x20, 0xC3, 0x28, 0x0A]).write(to: workspace.input.appendingPathComponent("broken.txt"))
         return workspace

@@ -4,22 +4,22 @@ import TestSupport
 
 /// Pipelines whose model is a `serve` process reached over HTTP (`model.backend: tgi | openai`).
 @Suite(.serialized) struct RemoteBackendTests {
+    /// The shared scratch layout, with one pipeline and one output folder per model configuration.
     struct Workspace {
-        let root: URL
-        var input: URL { root.appendingPathComponent("in") }
+        let files: PipelineWorkspace
+        var root: URL { files.root }
+        var input: URL { files.input }
         func pipeline(_ name: String) -> URL { root.appendingPathComponent("\(name).yaml") }
         func output(_ name: String) -> URL { root.appendingPathComponent("out-\(name)") }
     }
 
     /// Input files and one pipeline per `models` entry (name → the YAML `model:` mapping), all else equal.
     func makeWorkspace(files: Int, models: [String: String]) throws -> Workspace {
-        let workspace = Workspace(root: try TemporaryFiles.makeDirectory(prefix: "remote"))
+        let workspace = Workspace(files: try PipelineWorkspace(prefix: "remote"))
         var made = false
         defer { if !made { TemporaryFiles.remove(workspace.root) } }
-        try FileManager.default.createDirectory(at: workspace.input, withIntermediateDirectories: true)
         for f in 0..<files {
-            let text = (0..<14).map { t in "SPEAKER_0\(t % 2): Fichier \(f), réplique \(t) : on parle du planning et du budget de la salle." }
-            try (text.joined(separator: "\n") + "\n").write(to: workspace.input.appendingPathComponent("meeting-\(f).txt"), atomically: true, encoding: .utf8)
+            try workspace.files.writeMeeting(f, turns: 14) { "Fichier \(f), réplique \($0) : on parle du planning et du budget de la salle." }
         }
         for (name, model) in models {
             try """
@@ -52,20 +52,7 @@ import TestSupport
 
     /// Every output's records by relative path, without what legitimately differs (timings, model, remote).
     func records(_ directory: URL) throws -> [String: [String]] {
-        var result: [String: [String]] = [:]
-        let enumerator = FileManager.default.enumerator(atPath: directory.path)
-        while let name = enumerator?.nextObject() as? String {
-            guard name.hasSuffix(".jsonl") else { continue }
-            let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
-            result[name] = try text.split(separator: "\n").map { line in
-                var record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
-                record["timings"] = nil
-                record["model"] = nil
-                record["remote"] = nil
-                return String(decoding: try JSONSerialization.data(withJSONObject: record, options: [.sortedKeys]), as: UTF8.self)
-            }
-        }
-        return result
+        try OutputRecords.read(directory, dropping: ["timings", "model", "remote"])
     }
 
     func run(_ pipeline: URL, environment: [String: String] = [:]) throws -> Executables.Result {
