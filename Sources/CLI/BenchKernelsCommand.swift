@@ -27,8 +27,10 @@ struct BenchKernelsCommand: ParsableCommand {
     @Flag(help: "Decode with the AVX-512 VNNI bodies (bit-identical to AVX2) even where faster ones exist.") var vnni512 = false
 
     func run() throws {
-        let chosen: [TensorType] = formats == "all" ? TensorType.weightFormats : try formats.split(separator: ",").map { name in
-            guard let f = TensorType.weightFormats.first(where: { $0.argumentName == name.lowercased() }) else {
+        // The 16-bit rows too: Hugging Face checkpoints decode from them, and so does a GPTQ folder's output head.
+        let measurable = TensorType.weightFormats + [.f16, .bf16]
+        let chosen: [TensorType] = formats == "all" ? measurable : try formats.split(separator: ",").map { name in
+            guard let f = measurable.first(where: { $0.argumentName == name.lowercased() }) else {
                 throw ValidationError("unknown format \(name)")
             }
             return f
