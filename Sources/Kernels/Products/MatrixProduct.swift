@@ -28,7 +28,7 @@ public final class MatrixProduct {
     private let packedActivations: UnsafeMutableRawPointer
     private let packedTokens: Int
     /// The input gathered into a regrouped matrix's column order (GPTQ act-order), grown on first use.
-    private var gathered = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
+    private let gathered = GrowingScratch()
 
     /// Rows of the BLAS fallback's dequantized tiles.
     static let blasTileRows = 64
@@ -62,8 +62,6 @@ public final class MatrixProduct {
         for tile in scratch { tile.deallocate() }
         quantizedActivations.deallocate()
         packedActivations.deallocate()
-        gathered.deallocate()
-        pairBuffer.deallocate()
     }
 
     /// Which kernel computes a product: chosen from the weight's storage type, its width and the token count.
@@ -164,17 +162,18 @@ public final class MatrixProduct {
             guard bodies != .best else {
                 // The activations' per-block terms once for the product, not once per chunk of rows.
                 let termBytes = QuantizedKernels.columnTermsBytes(format, columns: k, tokens: tokens)
-                let terms = termBytes > 0 ? columnTermsStorage.pointer(bytes: termBytes) : nil
-                if let terms {
+                var terms: UnsafeRawPointer?
+                if termBytes > 0 {
+                    let storage = columnTermsStorage.pointer(bytes: termBytes)
                     QuantizedKernels.columnTerms(format, activations: UnsafeRawPointer(activations), activationStride: stride, columns: k,
-                                                 tokens: tokens, into: terms)
+                                                 tokens: tokens, into: storage)
+                    terms = UnsafeRawPointer(storage)
                 }
-                let sharedTerms = terms.map { UnsafeRawPointer($0) }
                 // The chunks are decode's, so each token's rows fall into the same eight-row bodies as alone.
                 pool.parallelChunks(n, chunk: Self.decodeChunkRows) { _, rows in
                     QuantizedKernels.dotRowsEachToken(format, weights: weight.base, rowBytes: weight.rowBytes, rows: rows, columns: k,
                                                       activations: UnsafeRawPointer(activations), activationStride: stride, tokens: tokens,
-                                                      terms: sharedTerms, into: y, outputStride: n)
+                                                      terms: terms, into: y, outputStride: n)
                 }
                 return
             }
@@ -230,7 +229,7 @@ public final class MatrixProduct {
                                           rows: rows, columns: k, into: y, ldy: n, scratch: scratch[worker])
             }
         default:
-            let pair = pairScratch(count: 2 * max(n, k))
+            let pair = pairBuffer.floats(4 * max(n, k))
             pair.update(from: input, count: k)
             (pair + k).update(from: input, count: k)
             let out = pair + 2 * k
@@ -239,15 +238,8 @@ public final class MatrixProduct {
         }
     }
 
-    /// Two rows of input and two of output for `multiplyPromptRows`'s single BLAS token, grown on first use.
-    private var pairBuffer = UnsafeMutableBufferPointer<Float>(start: nil, count: 0)
-    private func pairScratch(count: Int) -> UnsafeMutablePointer<Float> {
-        if pairBuffer.count < 2 * count {
-            pairBuffer.deallocate()
-            pairBuffer = .allocate(capacity: 2 * count)
-        }
-        return pairBuffer.baseAddress!
-    }
+    /// Two rows of input and two of output for `multiplyPromptRows`'s single BLAS token.
+    private let pairBuffer = GrowingScratch()
 
     /// Rows whose dot products every token runs before the next rows: about 40 kB of Q4_0 at Falcon-7B's
     /// width, so they stay in L1/L2 while the tokens pass over them.
@@ -260,11 +252,7 @@ public final class MatrixProduct {
     /// `x` with each token's columns in `order` (stored column j ← input column `order[j]`).
     private func gather(_ x: UnsafePointer<Float>, tokens: Int, order: [Int32]) -> UnsafePointer<Float> {
         let k = order.count
-        if gathered.count < tokens * k {
-            gathered.deallocate()
-            gathered = UnsafeMutableBufferPointer(start: .allocate(capacity: tokens * k), count: tokens * k)
-        }
-        let destination = gathered.baseAddress!
+        let destination = gathered.floats(tokens * k)
         order.withUnsafeBufferPointer { order in
             for t in 0..<tokens {
                 let from = x + t * k, to = destination + t * k
@@ -295,7 +283,7 @@ public final class MatrixProduct {
     }
 }
 
-/// 64-byte-aligned scratch bytes that grow on first use to the largest size asked, then stay.
+/// 64-byte-aligned scratch that grows on first use to the largest size asked, then stays.
 private final class GrowingScratch {
     private var storage = UnsafeMutableRawBufferPointer(start: nil, count: 0)
 
@@ -305,6 +293,11 @@ private final class GrowingScratch {
             storage = .allocate(byteCount: bytes, alignment: 64)
         }
         return storage.baseAddress!
+    }
+
+    /// The same bytes as `count` floats.
+    func floats(_ count: Int) -> UnsafeMutablePointer<Float> {
+        pointer(bytes: count * MemoryLayout<Float>.stride).bindMemory(to: Float.self, capacity: count)
     }
 
     deinit { storage.deallocate() }
