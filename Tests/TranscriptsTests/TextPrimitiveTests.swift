@@ -25,7 +25,7 @@ struct TextPrimitiveTests {
             #expect(text.trimmingWhitespace() == text.trimmingCharacters(in: .whitespaces), "\(Array(text.unicodeScalars))")
             #expect(text.trimmingWhitespaceAndNewlines() == text.trimmingCharacters(in: .whitespacesAndNewlines),
                     "\(Array(text.unicodeScalars))")
-            #expect(text.isBlankLine == text.trimmingCharacters(in: .whitespaces).isEmpty, "\(Array(text.unicodeScalars))")
+            #expect(text.isBlank == text.trimmingCharacters(in: .whitespaces).isEmpty, "\(Array(text.unicodeScalars))")
             let sub = Substring(text)
             #expect(sub.trimmingWhitespace() == sub.trimmingCharacters(in: .whitespaces))
         }

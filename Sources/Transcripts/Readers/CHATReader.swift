@@ -72,7 +72,7 @@ public struct CHATReader: TranscriptReader {
                         declared[code] = (name?.replacingOccurrences(of: "_", with: " "), role)
                     }
                 }
-            } else if !text.isBlankLine {
+            } else if !text.isBlank {
                 flush()
             }
         }

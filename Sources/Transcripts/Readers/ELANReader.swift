@@ -36,7 +36,7 @@ public struct ELANReader: TranscriptReader {
                         .contains { type.contains($0) }
                     currentTier = isChild || annotationType ? nil : id
                     if let current = currentTier {
-                        let participant = attributes["PARTICIPANT"].flatMap { $0.isBlankLine ? nil : $0 }
+                        let participant = attributes["PARTICIPANT"].flatMap { $0.isBlank ? nil : $0 }
                         tierSpeaker[current] = participant ?? id
                     }
                 case "ALIGNABLE_ANNOTATION":

@@ -32,7 +32,7 @@ public struct ORFEOReader: TranscriptReader {
         }
         for line in lines {
             let text = line.text
-            if text.isBlankLine { flush(); continue }
+            if text.isBlank { flush(); continue }
             if text.hasPrefix("#") {
                 if text.hasPrefix("# text = ") { sentenceText = String(text.dropFirst("# text = ".count)) }
                 continue

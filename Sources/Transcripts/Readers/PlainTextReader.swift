@@ -24,7 +24,7 @@ public struct PlainTextReader: TranscriptReader {
         var counts: [String: Int] = [:]
         for line in lines { if let label = SpeakerPrefix.split(line.text)?.label { counts[label, default: 0] += 1 } }
         let dashLines = lines.filter { $0.text.hasPrefix("- ") || $0.text == "-" }.count
-        let nonEmpty = lines.filter { !$0.text.isBlankLine }.count
+        let nonEmpty = lines.filter { !$0.text.isBlank }.count
         let isDash = dashLines >= 2 && dashLines * 2 >= nonEmpty
         // In a file that is mostly labelled lines, a speaker who talks once is still a speaker.
         let repeatedLabelLines = counts.values.filter { $0 >= 2 }.reduce(0, +)

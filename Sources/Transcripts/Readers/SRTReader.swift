@@ -19,7 +19,7 @@ public struct SRTReader: TranscriptReader {
         var dashSpeaker = 0
         while i < lines.count {
             var block: [(number: Int, text: String)] = []
-            while i < lines.count, !lines[i].text.isBlankLine { block.append(lines[i]); i += 1 }
+            while i < lines.count, !lines[i].text.isBlank { block.append(lines[i]); i += 1 }
             i += 1
             guard !block.isEmpty else { continue }
             guard let timingIndex = block.firstIndex(where: { $0.text.contains("-->") }), timingIndex <= 1 else {

@@ -37,7 +37,7 @@ public struct TranscriberReader: TranscriptReader {
                     for key in ["audio_filename", "scribe", "version_date", "xml:lang"] { if let v = attributes[key] { metadata[key] = v } }
                 case "Speaker":
                     if let id = attributes["id"] {
-                        let name = attributes["name"].flatMap { $0.isBlankLine ? nil : $0 }
+                        let name = attributes["name"].flatMap { $0.isBlank ? nil : $0 }
                         declared[id] = (name, attributes["type"])
                     }
                 case "Turn":

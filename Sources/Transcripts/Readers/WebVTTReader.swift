@@ -23,11 +23,11 @@ public struct WebVTTReader: TranscriptReader {
         var turns: [Turn] = []
         // The header runs to the first blank line (Kind:, Language: …).
         var i = 1
-        while i < lines.count, !lines[i].text.isBlankLine { i += 1 }
+        while i < lines.count, !lines[i].text.isBlank { i += 1 }
         while i < lines.count {
             // A block: lines up to the next blank one.
             var block: [(number: Int, text: String)] = []
-            while i < lines.count, !lines[i].text.isBlankLine { block.append(lines[i]); i += 1 }
+            while i < lines.count, !lines[i].text.isBlank { block.append(lines[i]); i += 1 }
             i += 1
             guard let head = block.first else { continue }
             if head.text.hasPrefix("NOTE") || head.text.hasPrefix("STYLE") || head.text.hasPrefix("REGION") { continue }

@@ -13,8 +13,8 @@ extension StringProtocol {
     /// The text without leading and trailing whitespace and line ends (`CharacterSet.whitespacesAndNewlines`).
     func trimmingWhitespaceAndNewlines() -> String { trimming(newlinesToo: true) }
 
-    /// True when the text holds nothing but spaces and tabs.
-    var isBlankLine: Bool { unicodeScalars.allSatisfy { TrimmedScalars.isWhitespace($0, newlinesToo: false) } }
+    /// True when the text holds nothing but spaces and tabs (a blank line, an empty attribute).
+    var isBlank: Bool { unicodeScalars.allSatisfy { TrimmedScalars.isWhitespace($0, newlinesToo: false) } }
 
     private func trimming(newlinesToo: Bool) -> String {
         let scalars = unicodeScalars
