@@ -227,7 +227,7 @@ int ck_gemm_rows_uses_avx512(void) { return ck_uses_avx2() && ck_cpu_has_avx512(
 int ck_gemm_i8_supported(uint32_t type, int64_t count) {
 #if defined(__x86_64__)
     const ck_traits_row *t = ck_traits(type);
-    return ck_uses_avx2() && ck_cpu_has_vnni512() && t && t->prefill_int8 && count % 32 == 0;
+    return ck_uses_avx2() && t && count % 32 == 0 && (ck_cpu_has_vnni512() ? t->prefill_int8 : t->prefill_int8_avx2);
 #else
     (void)type; (void)count;
     return 0;
@@ -237,7 +237,8 @@ int ck_gemm_i8_supported(uint32_t type, int64_t count) {
 int ck_gemm_i8(uint32_t type, const void *packed, int64_t tokens, const void *weights, size_t row_bytes,
                int64_t row_begin, int64_t row_end, int64_t count, float *out, int64_t ldo, void *scratch) {
     if (!ck_gemm_i8_supported(type, count) || tokens < 1 || row_end <= row_begin) return -1;
-    ck_gemm_i8_vnni512(type, packed, tokens, weights, row_bytes, row_begin, row_end, count, out, ldo, scratch);
+    if (ck_cpu_has_vnni512()) ck_gemm_i8_vnni512(type, packed, tokens, weights, row_bytes, row_begin, row_end, count, out, ldo, scratch);
+    else ck_gemm_i8_avx2(type, packed, tokens, weights, row_bytes, row_begin, row_end, count, out, ldo, scratch);
     return 0;
 }
 

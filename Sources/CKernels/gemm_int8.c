@@ -16,12 +16,12 @@
 #include "CKernels.h"
 #include "internal.h"
 #include "blocks.h"
+#include "int8_activations.h"
 
-enum { I8_TOKENS = 8, I8_ROWS = 16, I8_ROW_BLOCK = 64, I8_K_BLOCKS = 64 };
+enum { I8_ROWS = 16, I8_ROW_BLOCK = 64, I8_K_BLOCKS = 64 };
 
-typedef struct { int32_t q[8][I8_TOKENS]; float d[I8_TOKENS]; int32_t correction[I8_TOKENS]; float dsum[I8_TOKENS]; } act_block;
 typedef struct { uint32_t u[8][I8_ROWS]; float d[I8_ROWS]; float m[I8_ROWS]; } weight_block;
-_Static_assert(sizeof(act_block) == 352 && sizeof(weight_block) == 640, "packed layouts");
+_Static_assert(sizeof(weight_block) == 640, "packed weight layout");
 
 static int has_min(uint32_t type) { return type == CK_Q4_1 || type == CK_Q5_1; }
 
@@ -30,7 +30,9 @@ int64_t ck_gemm_i8_activation_bytes(int64_t tokens, int64_t count) {
 }
 
 int64_t ck_gemm_i8_scratch_bytes(void) {
-    return (int64_t)(I8_ROW_BLOCK / I8_ROWS) * I8_K_BLOCKS * (int64_t)sizeof(weight_block);
+    const int64_t vnni = (int64_t)(I8_ROW_BLOCK / I8_ROWS) * I8_K_BLOCKS * (int64_t)sizeof(weight_block);
+    const int64_t avx2 = ck_gemm_i8_avx2_scratch_bytes();
+    return vnni > avx2 ? vnni : avx2;
 }
 
 int ck_gemm_i8_pack_activations(const float *x, int64_t ldx, int64_t tokens, int64_t group_begin, int64_t group_end,
@@ -45,13 +47,14 @@ int ck_gemm_i8_pack_activations(const float *x, int64_t ldx, int64_t tokens, int
                 act_block *a = blocks + b;
                 if (t >= tokens) {  // padding tokens contribute nothing; their sums are never stored
                     for (int w = 0; w < 8; w++) a->q[w][j] = 0;
-                    a->d[j] = 0; a->correction[j] = 0; a->dsum[j] = 0;
+                    a->d[j] = 0; a->correction[j] = 0; a->dsum[j] = 0; a->minus8_sum[j] = 0;
                     continue;
                 }
                 int8_t q[32]; int sum;
                 const float d = ck_quantize_block_q8(x + t * ldx + 32 * b, q, &sum);
                 a->d[j] = ck_half_to_float(ck_float_to_half(d));
                 a->correction[j] = -128 * sum;
+                a->minus8_sum[j] = -8 * sum;
                 a->dsum[j] = ck_half_to_float(ck_float_to_half((float)sum * d));
                 for (int w = 0; w < 8; w++) memcpy(&a->q[w][j], q + 4 * w, 4);
             }

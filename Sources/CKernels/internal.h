@@ -93,6 +93,11 @@ void ck_gemm_panels(int wide, uint32_t type, const float *x, int64_t ldx, int64_
 void ck_gemm_i8_vnni512(uint32_t type, const void *packed, int64_t tokens, const void *weights, size_t row_bytes,
                         int64_t row_begin, int64_t row_end, int64_t count, float *out, int64_t ldo, void *scratch);
 
+/// The int8 prefill tiles with AVX2 alone (gemm_int8_avx2.c) over the same packed activations, and their scratch.
+void ck_gemm_i8_avx2(uint32_t type, const void *packed, int64_t tokens, const void *weights, size_t row_bytes,
+                     int64_t row_begin, int64_t row_end, int64_t count, float *out, int64_t ldo, void *scratch);
+int64_t ck_gemm_i8_avx2_scratch_bytes(void);
+
 /// Everything the kernels know about one type, one row per type in traits.c (like GGML's type_traits_cpu):
 /// its block layout, the activation format its integer dot product wants, and its bodies per instruction
 /// set (null where there is none). Which of them runs is dispatch.c's choice alone.
@@ -108,6 +113,7 @@ typedef struct {
     ck_rows8_columns_dot dot8_columns_avx2;                  ///< eight rows · several activation rows, each as dot8_avx2
     int prefill_panels;           ///< the f32 panel kernel reads these rows (gemm_panels.c)
     int prefill_int8;             ///< the int8 VNNI tiles read these rows (gemm_int8.c)
+    int prefill_int8_avx2;        ///< the int8 AVX2 tiles read these rows (gemm_int8_avx2.c)
 } ck_traits_row;
 
 /// The row of GGML type `type`, or null for a type the kernels do not know.

@@ -9,7 +9,8 @@
 #define WEIGHT(T, ACT) .block_bytes = sizeof(ck_##T), .activation_type = ACT, \
     .dequantize_generic = ck_dequantize_##T##_generic, .dot_generic = ck_dot_##T##_generic, .dot_avx2 = ck_dot_##T##_avx2, \
     .prefill_panels = 1
-/// The legacy 32-value formats: AVX2 dequantization, eight-row decode bodies and the int8 prefill tiles besides.
+/// The legacy 32-value formats: AVX2 dequantization, eight-row decode bodies and the VNNI int8 prefill tiles besides
+/// (the 4- and 5-bit ones also have AVX2 int8 tiles: Q8_0's signed quants do not fit their 16-bit sums).
 #define LEGACY(T, ACT) WEIGHT(T, ACT), .block_values = 32, .dequantize_avx2 = ck_dequantize_##T##_avx2, \
     .dot8_avx2 = ck_dot8_##T##_avx2, .dot8_columns_avx2 = ck_dot8_columns_##T##_avx2, .dot8_vnni512 = ck_dot8_##T##_vnni512, .prefill_int8 = 1
 #define SUPER(T) WEIGHT(T, CK_Q8_K), .block_values = 256
@@ -18,10 +19,10 @@ static const ck_traits_row rows[] = {
     [CK_F32] = { .block_values = 1, .block_bytes = 4, .prefill_panels = 1 },
     [CK_F16] = { .block_values = 1, .block_bytes = 2, .prefill_panels = 1 },
     [CK_BF16] = { .block_values = 1, .block_bytes = 2, .prefill_panels = 1 },
-    [CK_Q4_0] = { LEGACY(q4_0, CK_Q8_0), .dot8_vbmi512 = ck_dot8_q4_0_vbmi512 },
-    [CK_Q4_1] = { LEGACY(q4_1, CK_Q8_1), .dot8_vbmi512 = ck_dot8_q4_1_vbmi512 },
-    [CK_Q5_0] = { LEGACY(q5_0, CK_Q8_0), .dot8_vbmi512 = ck_dot8_q5_0_vbmi512 },
-    [CK_Q5_1] = { LEGACY(q5_1, CK_Q8_1), .dot8_vbmi512 = ck_dot8_q5_1_vbmi512 },
+    [CK_Q4_0] = { LEGACY(q4_0, CK_Q8_0), .dot8_vbmi512 = ck_dot8_q4_0_vbmi512, .prefill_int8_avx2 = 1 },
+    [CK_Q4_1] = { LEGACY(q4_1, CK_Q8_1), .dot8_vbmi512 = ck_dot8_q4_1_vbmi512, .prefill_int8_avx2 = 1 },
+    [CK_Q5_0] = { LEGACY(q5_0, CK_Q8_0), .dot8_vbmi512 = ck_dot8_q5_0_vbmi512, .prefill_int8_avx2 = 1 },
+    [CK_Q5_1] = { LEGACY(q5_1, CK_Q8_1), .dot8_vbmi512 = ck_dot8_q5_1_vbmi512, .prefill_int8_avx2 = 1 },
     [CK_Q8_0] = { LEGACY(q8_0, CK_Q8_0), .quantize = ck_quantize_q8_0_generic, .activation_grouped = 1 },
     [CK_Q8_1] = { .block_values = 32, .block_bytes = sizeof(ck_q8_1), .quantize = ck_quantize_q8_1_generic, .activation_grouped = 1,
                   .dequantize_generic = ck_dequantize_q8_1_generic },
@@ -50,5 +51,6 @@ ck_type_info ck_type_traits(uint32_t type) {
     info.has_dequantize = t->dequantize_generic != 0;
     info.has_prefill_panels = t->prefill_panels;
     info.has_prefill_int8 = t->prefill_int8;
+    info.has_prefill_int8_avx2 = t->prefill_int8_avx2;
     return info;
 }

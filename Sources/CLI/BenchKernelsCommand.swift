@@ -45,8 +45,10 @@ struct BenchKernelsCommand: ParsableCommand {
         case .vnni512 where QuantizedKernels.usesVNNI512: "AVX-512 VNNI (legacy formats), AVX2"
         default: "AVX2"
         }
-        let prefill = !QuantizedKernels.usesAVX2 ? "generic" : PanelProduct.usesAVX512 ? "AVX-512" : "AVX2"
-        let bodies = "decode \(decode); prefill tiles \(prefill)"
+        let panels = PanelProduct.usesAVX512 ? "AVX-512" : "AVX2"
+        let int8 = QuantizedKernels.usesVNNI512 ? "AVX-512 VNNI (legacy formats)" : "AVX2 (4- and 5-bit legacy formats)"
+        let prefill = !QuantizedKernels.usesAVX2 ? "generic" : "int8 tiles \(int8), f32 panels \(panels)"
+        let bodies = "decode \(decode); prefill \(prefill)"
         Console.error("bodies: \(bodies), matrix \(rows) × \(columns), tokens \(tokens)\n")
         let x = (0..<(columns * tokens)).map { Float(sin(Double($0) * 0.37)) }
         for format in chosen {

@@ -108,6 +108,9 @@ public enum TensorType: UInt32, Sendable, CaseIterable, CustomStringConvertible 
     public var hasPanelPrefill: Bool { kernels.has_prefill_panels != 0 }
     /// Several tokens' product can run on the int8 tiles (`Int8Product`) where the CPU has AVX-512 VNNI.
     public var hasInt8Prefill: Bool { kernels.has_prefill_int8 != 0 }
+    /// … and where it has AVX2 without VNNI (the 4- and 5-bit legacy formats, whose stored quants are small
+    /// enough for 16-bit sums).
+    public var hasAVX2Int8Prefill: Bool { kernels.has_prefill_int8_avx2 != 0 }
 
     /// The engine computes with rows of this type: plain floats, or blocks it can dequantize.
     public var isComputable: Bool { self == .f32 || self == .f16 || self == .bf16 || hasIntegerDecode }

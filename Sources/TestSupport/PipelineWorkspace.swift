@@ -78,14 +78,16 @@ public struct PipelineWorkspace: Sendable {
     }
 }
 
-/// What two runs of a pipeline must agree on: each `.jsonl` output's records, by relative path, with the keys
-/// that legitimately differ removed (timings always) and the rest in a canonical order.
+/// What two runs of a pipeline must agree on: each published `.jsonl` output's records, by relative path, with
+/// the keys that legitimately differ removed (timings always) and the rest in a canonical order.
 public enum OutputRecords {
+    /// Staging files (`.tmp-*`, see `temporaries`) are not outputs: a running writer renames or removes them at
+    /// any moment, so reading one while a daemon works raced with its rename.
     public static func read(_ directory: URL, dropping keys: [String] = ["timings"]) throws -> [String: [String]] {
         var result: [String: [String]] = [:]
         let enumerator = FileManager.default.enumerator(atPath: directory.path)
         while let name = enumerator?.nextObject() as? String {
-            guard name.hasSuffix(".jsonl") else { continue }
+            guard name.hasSuffix(".jsonl"), !(name as NSString).lastPathComponent.hasPrefix(".tmp-") else { continue }
             let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
             result[name] = try text.split(separator: "\n").map { line in
                 guard var record = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {

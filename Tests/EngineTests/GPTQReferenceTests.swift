@@ -125,16 +125,22 @@ struct GPTQReferenceTests {
 
     /// The fast path runs the weights' exact integers against activations quantized to 8 bits per product, as
     /// every int8 route of ours does (the Q4_0/Q8_0 GGUF files run the same kernels). The exact path above
-    /// agrees to ~1e-5, so what is left here is that activation rounding alone. Measured worst |Δ| over every
-    /// prompt (2026-12-06): 0.046 (4-bit g128), 0.031 (8-bit), 0.046 (asym g32), 0.056 (random, in 320);
-    /// the bound is under twice that, far below the logit spread (≈ −14…20) and below the 0.01–0.03 of
-    /// GPTQModel's own fp16 kernel times two.
+    /// agrees to ~1e-5, so what is left here is that activation rounding alone.
+    ///
+    /// Measured worst |Δ| over every prompt (2026-12-07), with every product rounding its activations (the
+    /// 4-bit layers' prompts on int8 tiles since those run on AVX2; a prompt fed token by token through the
+    /// decode kernels gives the same figures, bit for bit on the random model): 0.084 (4-bit g128), 0.031
+    /// (8-bit), 0.046 (asym g32), 0.225 (random, in 320). The trained models keep the bound of 0.1, below the
+    /// 0.01–0.03 of GPTQModel's own fp16 kernel times four and far below their logit spread (≈ −14…20). The
+    /// random model's untrained weights amplify the rounding (its logits span only ±9); it gets 0.3. (The
+    /// earlier figures, 0.046 and 0.056 for the 4-bit folders, were measured while their prompts ran in f32
+    /// on this CPU kind: only the decoded positions rounded.)
     @Test(arguments: folders)
     func integerPathLogitsMatchTheOracle(_ name: String) throws {
-        #expect(try Self.worstLogitDifference(name, exactFloat: false) <= Self.integerPathTolerance)
+        #expect(try Self.worstLogitDifference(name, exactFloat: false) <= Self.integerPathTolerance(name))
     }
 
-    static let integerPathTolerance: Float = 0.1
+    static func integerPathTolerance(_ name: String) -> Float { name.hasPrefix("falcon-random") ? 0.3 : 0.1 }
 
     /// Exact path: greedy ids with the KV cache equal the oracle's up to the first step whose recorded margin
     /// is below 1e-3 (DESIGN.md's rule).
@@ -156,13 +162,13 @@ struct GPTQReferenceTests {
     }
 
     /// Integer path, teacher-forced along the oracle's 32 greedy ids: at every step whose recorded margin is
-    /// at least twice the path's logit tolerance (two logits each off by up to that much cannot swap), the
-    /// argmax is the oracle's token. Closer steps are near-ties for this path: the int8 activations measurably
-    /// flip margins of 0.006–0.056, which the exact path never does.
+    /// at least 0.2 (twice the trained models' logit tolerance: two logits each off by up to that much cannot
+    /// swap), the argmax is the oracle's token. Closer steps are near-ties for this path: the int8 activations
+    /// measurably flip margins of 0.006–0.056, which the exact path never does.
     @Test(arguments: folders)
     func integerPathArgmaxMatchesAtEveryClearStep(_ name: String) throws {
         let model = try FalconModel(Self.open(name), threads: 2)
-        let tie = 2 * Double(Self.integerPathTolerance)
+        let tie = 0.2
         var checked = 0, skipped = 0
         for prompt in try Self.reference(name).prompts {
             let session = model.makeSession()

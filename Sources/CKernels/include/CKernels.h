@@ -31,7 +31,8 @@ typedef struct {
     int32_t has_decode;          ///< ck_dot_rows computes it
     int32_t has_dequantize;      ///< ck_dequantize_row computes it
     int32_t has_prefill_panels;  ///< ck_gemm_rows reads it (where the CPU has AVX2)
-    int32_t has_prefill_int8;    ///< ck_gemm_i8 reads it (where the CPU has AVX-512 VNNI)
+    int32_t has_prefill_int8;    ///< ck_gemm_i8 reads it where the CPU has AVX-512 VNNI
+    int32_t has_prefill_int8_avx2; ///< ck_gemm_i8 reads it where the CPU has AVX2 without VNNI
 } ck_type_info;
 ck_type_info ck_type_traits(uint32_t type);
 
@@ -116,7 +117,8 @@ int64_t ck_gemm_rows_scratch_floats(void);
 /// The rows ck_gemm_rows widens or dequantizes at a time: callers splitting a product between threads give
 /// each a multiple of it.
 int64_t ck_gemm_rows_row_block(void);
-/// Prefill on 8-bit integer products (AVX-512 VNNI) for the types that have it (ck_type_info.has_prefill_int8): activations
+/// Prefill on 8-bit integer products (AVX-512 VNNI, or AVX2 for the 4- and 5-bit formats) for the types that have it
+/// (ck_type_info.has_prefill_int8, has_prefill_int8_avx2): activations
 /// are quantized to 8-bit blocks as in decode, then out[t*ldo + r] = Σ_blocks d_w·d_a·(q_w·q_a) (+ m_w·s_a)
 /// for t < tokens, r in [row_begin, row_end). 1 when this CPU has the body for weights `type` with rows of
 /// `count` values.

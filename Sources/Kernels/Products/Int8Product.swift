@@ -1,8 +1,10 @@
 import CKernels
 
-/// Prefill of the formats with int8 tiles (`TensorType.hasInt8Prefill`: the legacy 32-value ones) on 8-bit integer products (AVX-512 VNNI): the
+/// Prefill of the formats with int8 tiles on 8-bit integer products: the legacy 32-value ones with AVX-512 VNNI
+/// (`TensorType.hasInt8Prefill`), the 4- and 5-bit ones with AVX2 alone (`hasAVX2Int8Prefill`). The
 /// activations are quantized to 8-bit blocks exactly as decode quantizes them and packed once per product,
-/// then each worker unpacks blocks of 64 weight rows and runs tiles of 16 rows × 8 tokens of `vpdpbusd`. Every block's integer
+/// then each worker unpacks blocks of 64 weight rows and runs tiles of 16 rows × 8 tokens of `vpdpbusd`
+/// (8 rows × 4 tokens of `vpmaddubsw` on AVX2). Every block's integer
 /// sum is exact; the result is decode's, token by token, up to the order of the float additions.
 public enum Int8Product {
     /// Whether this CPU has the body for weights of `type` with rows of `columns` values.
