@@ -1,5 +1,5 @@
 // Internal: AVX2 unpacking of the legacy formats' quants, shared by the decode kernels (avx2.c, decode_vnni512.c)
-// and the int8 prefill kernel (gemm_int8.c); Q4_K/Q5_K scale unpacking (avx2.c, decode_kquant512.c); and the
+// and the int8 prefill kernels (gemm_int8.c, gemm_int8_avx2.c); Q4_K/Q5_K scale unpacking (avx2.c, decode_kquant512.c); and the
 // decode kernels' prefetch policy.
 #ifndef CKERNELS_AVX2_UNPACK_H
 #define CKERNELS_AVX2_UNPACK_H
@@ -7,6 +7,8 @@
 #include <immintrin.h>
 #include <stdint.h>
 #include <string.h>
+#include "internal.h"
+#include "blocks.h"
 #define AVX2 __attribute__((target("avx2,fma,f16c")))
 
 /// The 32 nibbles of 16 bytes: low nibbles (elements 0..15) then high nibbles (16..31). The bytes are
@@ -41,6 +43,23 @@ AVX2 static inline void transpose8(__m256 r[8]) {
 }
 
 static inline uint32_t load_u32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+
+/// Block i of a row of a 4- or 5-bit legacy format (Q4_0, Q4_1, Q5_0, Q5_1) as its stored unsigned quants
+/// (0..15, or 0..31 with the fifth bit), with its scale and minimum (0 for the offset formats Q4_0 and Q5_0,
+/// whose value is d·(q − 8) or d·(q − 16)).
+AVX2 static inline __m256i stored_quants(uint32_t type, const char *row, int64_t i, float *d, float *m) {
+    *m = 0;
+    switch (type) {
+    case CK_Q4_1: { const ck_q4_1 *b = (const ck_q4_1 *)row + i; *d = ck_half_to_float(b->d); *m = ck_half_to_float(b->m);
+        return nibbles32(b->qs); }
+    case CK_Q5_1: { const ck_q5_1 *b = (const ck_q5_1 *)row + i; *d = ck_half_to_float(b->d); *m = ck_half_to_float(b->m);
+        return _mm256_or_si256(nibbles32(b->qs), bit4_from_bits(load_u32(b->qh))); }
+    case CK_Q5_0: { const ck_q5_0 *b = (const ck_q5_0 *)row + i; *d = ck_half_to_float(b->d);
+        return _mm256_or_si256(nibbles32(b->qs), bit4_from_bits(load_u32(b->qh))); }
+    default: { const ck_q4_0 *b = (const ck_q4_0 *)row + i; *d = ck_half_to_float(b->d);
+        return nibbles32(b->qs); }
+    }
+}
 
 /// The Q4_K/Q5_K scales and mins (6 bits each) of one block, unpacked a 32-bit word at a time instead of
 /// byte by byte (it was a third of these kernels' time): bytes 0–3 hold scales 0–3 and the top bits of scales

@@ -67,23 +67,18 @@ int ck_gemm_i8_pack_activations(const float *x, int64_t ldx, int64_t tokens, int
 #include "avx2_unpack.h"
 #define VNNI __attribute__((target("avx512f,avx512vnni,avx2,fma,f16c")))
 
-/// Block i of a row as unsigned bytes (q + 128 for the signed formats), with its scale and minimum.
+/// Block i of a row as unsigned bytes (q + 128 for the signed formats), with its scale and minimum: the
+/// stored quants, moved by 128 − 8 (Q4_0) or 128 − 16 (Q5_0) for the offset formats.
 AVX2 static inline __m256i unsigned_block(uint32_t type, const char *row, int64_t i, float *d, float *m) {
-    const __m256i bias = _mm256_set1_epi8((char)0x80);
-    *m = 0;
+    if (type == CK_Q8_0) {
+        const ck_q8_0 *b = (const ck_q8_0 *)row + i; *d = ck_half_to_float(b->d); *m = 0;
+        return _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)b->qs), _mm256_set1_epi8((char)0x80));
+    }
+    const __m256i q = stored_quants(type, row, i, d, m);
     switch (type) {
-    case CK_Q4_1: { const ck_q4_1 *b = (const ck_q4_1 *)row + i; *d = ck_half_to_float(b->d); *m = ck_half_to_float(b->m);
-        return nibbles32(b->qs); }
-    case CK_Q5_1: { const ck_q5_1 *b = (const ck_q5_1 *)row + i; *d = ck_half_to_float(b->d); *m = ck_half_to_float(b->m);
-        uint32_t h; memcpy(&h, b->qh, 4);
-        return _mm256_or_si256(nibbles32(b->qs), bit4_from_bits(h)); }
-    case CK_Q4_0: { const ck_q4_0 *b = (const ck_q4_0 *)row + i; *d = ck_half_to_float(b->d);
-        return _mm256_add_epi8(nibbles32(b->qs), _mm256_set1_epi8(120)); }
-    case CK_Q5_0: { const ck_q5_0 *b = (const ck_q5_0 *)row + i; *d = ck_half_to_float(b->d);
-        uint32_t h; memcpy(&h, b->qh, 4);
-        return _mm256_add_epi8(_mm256_or_si256(nibbles32(b->qs), bit4_from_bits(h)), _mm256_set1_epi8(112)); }
-    default: { const ck_q8_0 *b = (const ck_q8_0 *)row + i; *d = ck_half_to_float(b->d);
-        return _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)b->qs), bias); }
+    case CK_Q4_0: return _mm256_add_epi8(q, _mm256_set1_epi8(120));
+    case CK_Q5_0: return _mm256_add_epi8(q, _mm256_set1_epi8(112));
+    default: return q;
     }
 }
 

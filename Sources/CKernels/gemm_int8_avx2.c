@@ -31,21 +31,6 @@ int64_t ck_gemm_i8_avx2_scratch_bytes(void) {
 #if defined(__x86_64__)
 #include "avx2_unpack.h"
 
-/// Block i of a row as its stored unsigned quants (0..15 or 0..31), with its scale and minimum.
-AVX2 static inline __m256i stored_quants(uint32_t type, const char *row, int64_t i, float *d, float *m) {
-    *m = 0;
-    switch (type) {
-    case CK_Q4_1: { const ck_q4_1 *b = (const ck_q4_1 *)row + i; *d = ck_half_to_float(b->d); *m = ck_half_to_float(b->m);
-        return nibbles32(b->qs); }
-    case CK_Q5_1: { const ck_q5_1 *b = (const ck_q5_1 *)row + i; *d = ck_half_to_float(b->d); *m = ck_half_to_float(b->m);
-        return _mm256_or_si256(nibbles32(b->qs), bit4_from_bits(load_u32(b->qh))); }
-    case CK_Q5_0: { const ck_q5_0 *b = (const ck_q5_0 *)row + i; *d = ck_half_to_float(b->d);
-        return _mm256_or_si256(nibbles32(b->qs), bit4_from_bits(load_u32(b->qh))); }
-    default: { const ck_q4_0 *b = (const ck_q4_0 *)row + i; *d = ck_half_to_float(b->d);
-        return nibbles32(b->qs); }
-    }
-}
-
 /// Unpacks rows [r0, r0 + 64) ∩ [.., row_end) × blocks [k0, k0 + kb) into weight groups of 8 rows (rows past
 /// the end repeat the last row; their outputs are never stored).
 AVX2 static void pack_weights(uint32_t type, const char *base, size_t row_bytes, int64_t r0, int64_t row_end,
