@@ -16,8 +16,10 @@ struct BenchPipelineCommand: ParsableCommand {
             (Claire's card parameters, no end-of-text stop), as llama-batched-bench -npp/-ntg does. --steps 2 adds, per \
             window, a second prompt sharing the window (a complete-turn step: the window plus a speaker tag); \
             --samples N asks N samples per prompt. Each batch size runs in its own process, so that the peak RSS \
-            reported is that batch's. Prefill and decode rates are the tokens of each kind over the whole wall time \
-            (they run interleaved), windows per hour counts windows (not prompts) completed.
+            reported is that batch's. Windows per hour counts windows (not prompts) completed. Prompts are read in \
+            chunks between decode steps, so the engine times its steps by kind: prefill t/s is the prompt tokens over \
+            the steps that read prompt tokens (decode rows of running sequences ride along in them), decode t/s the \
+            tokens sampled over the decode-only steps: the rates llama-batched-bench reports as PP and TG.
             """
     )
 
@@ -65,6 +67,10 @@ struct BenchPipelineCommand: ParsableCommand {
         var promptTokensComputed: Int
         var promptTokensReused: Int
         var generatedTokens: Int
+        /// Seconds in steps that read prompt tokens, and in decode-only steps (the rest of `seconds` is
+        /// admission, event handling and start-up).
+        var prefillSeconds: Double
+        var decodeSeconds: Double
         var prefillTokensPerSecond: Double
         var decodeTokensPerSecond: Double
         var peakResidentBytes: Int
@@ -84,10 +90,11 @@ struct BenchPipelineCommand: ParsableCommand {
             for m in measurements { Console.out(String(decoding: try encoder.encode(m), as: UTF8.self) + "\n") }
         } else {
             Console.out("model \(modelOptions.model), \(windows) windows of \(promptTokens) + \(newTokens) tokens, \(steps) step(s), \(samples) sample(s)\n")
-            Console.out("| batch | windows/h | prefill t/s | decode t/s | wall s | prompt tokens computed / reused | peak RSS MiB |\n|---|---|---|---|---|---|---|\n")
+            Console.out("| batch | windows/h | prefill t/s | decode t/s | wall s (prefill + decode steps) | prompt tokens computed / reused | peak RSS MiB |\n|---|---|---|---|---|---|---|\n")
             for m in measurements {
-                Console.out(String(format: "| %d | %.1f | %.1f | %.1f | %.1f | %d / %d | %.0f |\n", m.batch, m.windowsPerHour, m.prefillTokensPerSecond,
-                                   m.decodeTokensPerSecond, m.seconds, m.promptTokensComputed, m.promptTokensReused, Double(m.peakResidentBytes) / 1_048_576))
+                Console.out(String(format: "| %d | %.1f | %.1f | %.2f | %.1f (%.1f + %.1f) | %d / %d | %.0f |\n", m.batch, m.windowsPerHour, m.prefillTokensPerSecond,
+                                   m.decodeTokensPerSecond, m.seconds, m.prefillSeconds, m.decodeSeconds, m.promptTokensComputed, m.promptTokensReused,
+                                   Double(m.peakResidentBytes) / 1_048_576))
             }
         }
         Console.flush()
@@ -164,7 +171,8 @@ struct BenchPipelineCommand: ParsableCommand {
         return Measurement(batch: batch, windows: windows, generations: requests.count, seconds: seconds,
                            windowsPerHour: Double(windows) / seconds * 3600, promptTokensComputed: generator.prefilledTokens,
                            promptTokensReused: generator.reusedPrefixTokens, generatedTokens: generated,
-                           prefillTokensPerSecond: Double(generator.prefilledTokens) / seconds,
-                           decodeTokensPerSecond: Double(generated) / seconds, peakResidentBytes: BenchCommand.peakResidentBytes())
+                           prefillSeconds: generator.steps.promptSeconds, decodeSeconds: generator.steps.decodeSeconds,
+                           prefillTokensPerSecond: generator.steps.promptTokensPerSecond,
+                           decodeTokensPerSecond: generator.steps.decodeTokensPerSecond, peakResidentBytes: BenchCommand.peakResidentBytes())
     }
 }

@@ -93,6 +93,25 @@ struct BatchGeneratorTests {
         }
     }
 
+    /// bench-pipeline's prefill and decode rates come from the steps' accounting: the prompt read in chunks,
+    /// the first token sampled by the step that read the prompt's end, every later token by a decode-only step.
+    @Test func stepsAreCountedByKind() throws {
+        let model = try FalconModel(path: Self.modelPaths[0], threads: 2)
+        let tokenizer = try model.opened.requireTokenizer()
+        var parameters = GenerationParameters.greedy(maxNewTokens: 7)
+        parameters.stopAtEndOfText = false
+        let prompt = tokenizer.encode("[Intervenant 1:] Bonjour à tous, merci d'être venus ce matin.\n[Intervenant 2:]")
+        let generator = BatchGenerator(model: model, tokenizer: tokenizer, maximumSequences: 1, prefillChunk: 4)
+        let outcome = try Self.run(generator, [GenerationRequest(promptIDs: prompt, parameters: parameters)])[0]
+        #expect(outcome.ids.count == 7)
+        let steps = generator.steps
+        #expect(steps.promptSteps == (prompt.count + 3) / 4)
+        #expect(steps.promptTokens == prompt.count && steps.promptTokens == generator.prefilledTokens)
+        #expect(steps.decodeSteps == 6 && steps.decodeTokens == 6)
+        #expect(steps.promptSeconds > 0 && steps.decodeSeconds > 0)
+        #expect(steps.decodeTokensPerSecond == Double(6) / steps.decodeSeconds)
+    }
+
     @Test func aSharedPrefixIsReusedAndGivesTheSameText() throws {
         let model = try FalconModel(path: Self.modelPaths[0], threads: 2)
         let tokenizer = try model.opened.requireTokenizer()

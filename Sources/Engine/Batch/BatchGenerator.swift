@@ -37,6 +37,21 @@ public final class BatchGenerator {
     /// Prompt tokens computed so far, and those reused from a cache instead (for reports).
     public private(set) var prefilledTokens = 0
     public private(set) var reusedPrefixTokens = 0
+    /// Where the steps' time went (for reports).
+    public private(set) var steps = StepAccounting()
+
+    /// Steps are of two kinds: those that read prompt tokens (with the decoding sequences' rows beside them,
+    /// since prompts are read in chunks between decode rows) and decode-only steps. Each kind's time, over
+    /// the tokens it produced, gives prefill and decode rates that mean what llama-batched-bench's PP and TG
+    /// mean, where dividing by the whole wall time would mix the two.
+    public struct StepAccounting: Sendable, Equatable {
+        /// Steps that read prompt tokens, their seconds (forward pass and sampling), and the prompt tokens read.
+        public var promptSteps = 0, promptSeconds = 0.0, promptTokens = 0
+        /// Steps that only decoded, their seconds, and the tokens they sampled.
+        public var decodeSteps = 0, decodeSeconds = 0.0, decodeTokens = 0
+        public var promptTokensPerSecond: Double { promptSeconds > 0 ? Double(promptTokens) / promptSeconds : 0 }
+        public var decodeTokensPerSecond: Double { decodeSeconds > 0 ? Double(decodeTokens) / decodeSeconds : 0 }
+    }
 
     /// `maximumSequences` KV caches are allocated now (`KVCache.bytes(for:)` each).
     public init(model: FalconModel, tokenizer: FalconTokenizer, maximumSequences: Int, prefillChunk: Int = 128) {
@@ -156,6 +171,7 @@ public final class BatchGenerator {
 
     /// One forward pass over every running sequence, then sampling for those that produced logits.
     private func step<Tag>(_ active: inout [Sequence<Tag>], free: inout [KVCache], onEvent: (Tag, GenerationEvent) throws -> Bool) throws {
+        let began = DispatchTime.now().uptimeNanoseconds
         var segments: [ForwardPass.Segment] = []
         var sampled: [Sequence<Tag>] = []
         // Decoding sequences first: one token each.
@@ -175,6 +191,7 @@ public final class BatchGenerator {
             budget -= count
             prefilledTokens += count
         }
+        let promptRead = prefillChunk - budget
         let kept = pass.run(segments)
         precondition(kept == sampled.count)
         for row in 0..<kept { pass.finalNorm(row: row) }
@@ -182,9 +199,20 @@ public final class BatchGenerator {
 
         let now = DispatchTime.now().uptimeNanoseconds
         var finished: Set<ObjectIdentifier> = []
+        var outcomes: [(events: [GenerationEvent], finished: Bool)] = []
         for (row, sequence) in sampled.enumerated() {
-            let outcome = sequence.advance(logits: logitRows.pointer + row * vocab, vocab: vocab, now: now,
-                                           endOfText: endOfText, modelEndOfText: modelEndOfText, context: model.config.contextLength)
+            outcomes.append(sequence.advance(logits: logitRows.pointer + row * vocab, vocab: vocab, now: now,
+                                             endOfText: endOfText, modelEndOfText: modelEndOfText, context: model.config.contextLength))
+        }
+        // The step's time ends before the events go out: what the caller does with them (writing outputs,
+        // answering clients) is not the engine's.
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9
+        if promptRead > 0 {
+            steps.promptSteps += 1; steps.promptSeconds += seconds; steps.promptTokens += promptRead
+        } else {
+            steps.decodeSteps += 1; steps.decodeSeconds += seconds; steps.decodeTokens += sampled.count
+        }
+        for (sequence, outcome) in zip(sampled, outcomes) {
             var keepGoing = true
             for event in outcome.events where keepGoing { keepGoing = try onEvent(sequence.tag, event) }
             if outcome.finished || !keepGoing { finished.insert(ObjectIdentifier(sequence)) }
