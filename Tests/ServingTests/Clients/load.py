@@ -25,12 +25,16 @@ parser.add_argument("--timeout", type=float, default=600)
 args = parser.parse_args()
 
 address = urlparse(args.url)
-# About one Falcon token per short French word with its separator.
 WORDS = "bonjour à tous merci d'être venus aujourd'hui nous allons parler du budget de la commune".split()
+# Falcon's tokenizer makes 22 tokens of every run of these 15 words, whichever word it starts at, and 6 of the
+# speaker tag (`claire-pipeline tokenize --jsonl --count`): so many words make --prompt-tokens. (Until
+# 2026-12-07 this took one token per word, and --prompt-tokens 500 sent prompts of 727 tokens.)
+TOKENS_PER_CYCLE, TAG_TOKENS = 22, 6
 
 
 def prompt_for(index):
-    words = [WORDS[(index + i) % len(WORDS)] for i in range(max(args.prompt_tokens - 8, 1))]
+    count = max(round((args.prompt_tokens - TAG_TOKENS) * len(WORDS) / TOKENS_PER_CYCLE), 1)
+    words = [WORDS[(index + i) % len(WORDS)] for i in range(count)]
     return f"[Intervenant {index % 4 + 1}:] " + " ".join(words)
 
 
