@@ -35,7 +35,7 @@ public final class BatchGenerator {
     private let modelEndOfText: TokenID
 
     /// Prompt tokens computed so far, and those reused from a cache instead (for reports).
-    public private(set) var prefilledTokens = 0
+    public var prefilledTokens: Int { steps.promptTokens }
     public private(set) var reusedPrefixTokens = 0
     /// Where the steps' time went (for reports).
     public private(set) var steps = StepAccounting()
@@ -189,7 +189,6 @@ public final class BatchGenerator {
             segments.append(.init(cache: sequence.cache!, tokens: prompt[from..<(from + count)], keep: completes ? .last : .none))
             if completes { sampled.append(sequence) }
             budget -= count
-            prefilledTokens += count
         }
         let promptRead = prefillChunk - budget
         let kept = pass.run(segments)
