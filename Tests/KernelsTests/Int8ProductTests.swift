@@ -10,12 +10,12 @@ private let int8Formats = [TensorType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0].filter {
 @Suite(.enabled(if: !int8Formats.isEmpty, "no int8 tiles on this CPU (AVX-512 VNNI, or AVX2 for the 4- and 5-bit formats)"))
 struct Int8ProductTests {
 
-    /// 37 rows (two 16-row groups and a partial one, inside a partial 64-row block), 13 tokens (a full group of
-    /// 8 and a partial one), 2080 columns (65 blocks: a full 64-block chunk and one more); outputs written into
+    /// 43 rows (two 16-row tiles and a partial one of 11, which fills one 8-row group and part of the next, inside
+    /// a partial 64-row block), 13 tokens (a full group of 8 and a partial one), 2080 columns (65 blocks: a full 64-block chunk and one more); outputs written into
     /// columns 1...rows of rows two wider, whose first and last columns must stay NaN.
     @Test(arguments: int8Formats)
     func everyTokenMatchesDecodesReference(_ format: TensorType) {
-        let rows = 37, columns = 2080, tokens = 13
+        let rows = 43, columns = 2080, tokens = 13
         let weights = (0..<rows).flatMap { QuantKernelTests.quantized(format, QuantKernelTests.randomRow(columns, seed: 700 + UInt64($0))) }
         let x = (0..<tokens).flatMap { QuantKernelTests.randomRow(columns, seed: 900 + UInt64($0)) }
         Self.expectDecodesReference(format, weights: weights, rows: rows, x: x, tokens: tokens, columns: columns)

@@ -4,7 +4,7 @@ import CKernels
 /// (`TensorType.hasInt8Prefill`), the 4- and 5-bit ones with AVX2 alone (`hasAVX2Int8Prefill`). The
 /// activations are quantized to 8-bit blocks exactly as decode quantizes them and packed once per product,
 /// then each worker unpacks blocks of 64 weight rows and runs tiles of 16 rows × 8 tokens of `vpdpbusd`
-/// (8 rows × 4 tokens of `vpmaddubsw` on AVX2). Every block's integer
+/// (16 rows × 4 tokens of `vpmaddubsw` on AVX2). Every block's integer
 /// sum is exact; the result is decode's, token by token, up to the order of the float additions.
 public enum Int8Product {
     /// Whether this CPU has the body for weights of `type` with rows of `columns` values.
